@@ -1,0 +1,71 @@
+"""django-fsm-log storage that can buffer transition rows.
+
+Outside `buffered_transition_log()` it behaves like django-fsm-log's SimpleBackend (one row per
+transition, written at once). Inside, rows are collected so that a batch (auto-adjudication of a
+chunk, a payment cycle) writes them in one statement, in the same transaction as its state changes.
+"""
+import contextlib
+import contextvars
+
+from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
+from django_fsm_log.backends import SimpleBackend
+from django_fsm_log.helpers import FSMLogDescriptor
+
+_buffer: contextvars.ContextVar[list | None] = contextvars.ContextVar("fsm_log_buffer", default=None)
+
+
+class BufferedBackend(SimpleBackend):
+    @staticmethod
+    def post_transition_callback(sender, instance, name, source, target, **kwargs):
+        rows = _buffer.get()
+        if rows is None:
+            return SimpleBackend.post_transition_callback(sender, instance, name, source, target, **kwargs)
+        if target is None:
+            return None
+        try:
+            by = FSMLogDescriptor(instance, "by").get()
+        except AttributeError:
+            by = None
+        try:
+            description = FSMLogDescriptor(instance, "description").get()
+        except AttributeError:
+            description = None
+        rows.append((sender, instance.pk, source, target, name, getattr(by, "pk", by), description))
+        return None
+
+
+@contextlib.contextmanager
+def buffered_transition_log():
+    """Collect transition rows; the caller writes them with `transition_log_flush`."""
+    rows: list = []
+    token = _buffer.set(rows)
+    try:
+        yield rows
+    finally:
+        _buffer.reset(token)
+
+
+def transition_log_flush(rows: list, *, timestamp=None) -> int:
+    """Write buffered rows into django-fsm-log's table (COPY on PostgreSQL)."""
+    if not rows:
+        return 0
+    from django_fsm_log.models import StateLog
+
+    from config.bulk import bulk_insert
+
+    stamp = timestamp or timezone.now()
+    ct_ids: dict = {}
+    out = []
+    for sender, object_id, source, target, name, by_id, description in rows:
+        ct_id = ct_ids.get(sender)
+        if ct_id is None:
+            ct_id = ct_ids[sender] = ContentType.objects.get_for_model(sender).pk
+        out.append((stamp, by_id, source, target, name, ct_id, object_id, description))
+    bulk_insert(
+        StateLog,
+        ["timestamp", "by_id", "source_state", "state", "transition", "content_type_id", "object_id", "description"],
+        out,
+    )
+    rows.clear()
+    return len(out)

@@ -1,0 +1,253 @@
+"""Claims, their lines, per-line adjudication results, and accumulators.
+
+The claim's state pipeline is declared here, once, as django-fsm transitions (DOMAIN.md §3).
+"""
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm_log.decorators import fsm_log_by, fsm_log_description
+
+from parties.models import Member, Provider
+from plans.models import Plan
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+ZERO = Decimal("0.00")
+
+BUCKETS = (
+    "allowed", "deductible", "copay", "coinsurance", "not_covered", "balance_billed",
+    "plan_paid", "provider_write_off",
+)
+CLAIM_BUCKETS = ("billed", *BUCKETS, "member_responsibility")
+
+
+class ClaimState(models.TextChoices):
+    SUBMITTED = "submitted"
+    REJECTED = "rejected"
+    PENDED = "pended"
+    APPROVED = "approved"
+    DENIED = "denied"
+    APPEALED = "appealed"
+    AWAITING_FUNDS = "awaiting_funds"
+    PAID = "paid"
+
+
+S = ClaimState
+
+
+class Claim(FSMModelMixin, models.Model):
+    # What the provider sent, kept as sent so a rejection can say what was wrong.
+    submitted_member_id = models.CharField("member ID as submitted", max_length=40)
+    submitted_npi = models.CharField("NPI as submitted", max_length=40)
+    member = models.ForeignKey(Member, null=True, blank=True, on_delete=models.PROTECT, related_name="claims")
+    provider = models.ForeignKey(Provider, null=True, blank=True, on_delete=models.PROTECT, related_name="claims")
+    plan = models.ForeignKey(Plan, null=True, blank=True, on_delete=models.PROTECT, related_name="claims")
+    service_date = models.DateField()
+    received_date = models.DateField(db_index=True)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    state = FSMField(default=S.SUBMITTED, choices=S.choices, protected=True, db_index=True)
+    # Multiset of (code, units, billed) as a canonical string: duplicate detection compares it.
+    line_signature = models.CharField(max_length=600)
+    rejection_field = models.CharField(max_length=60, blank=True)
+    rejection_message = models.CharField(max_length=300, blank=True)
+    adjudication_round = models.PositiveSmallIntegerField(default=0)
+    is_duplicate = models.BooleanField(default=False)
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    family_coverage = models.BooleanField(default=False)
+    plan_year_start = models.DateField(null=True, blank=True)
+    adjudicated_on = models.DateField(null=True, blank=True)
+    reason_codes = models.CharField(max_length=60, blank=True, help_text="The lines' CARCs, comma-separated, in numeric order.")
+
+    billed = models.DecimalField(**MONEY)
+    allowed = models.DecimalField(default=ZERO, **MONEY)
+    deductible = models.DecimalField(default=ZERO, **MONEY)
+    copay = models.DecimalField(default=ZERO, **MONEY)
+    coinsurance = models.DecimalField(default=ZERO, **MONEY)
+    not_covered = models.DecimalField(default=ZERO, **MONEY)
+    balance_billed = models.DecimalField(default=ZERO, **MONEY)
+    plan_paid = models.DecimalField(default=ZERO, **MONEY)
+    member_responsibility = models.DecimalField(default=ZERO, **MONEY)
+    provider_write_off = models.DecimalField(default=ZERO, **MONEY)
+
+    paid_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["received_date", "id"]
+        permissions = [
+            ("review_claim", "Can approve or deny a pended claim"),
+            ("appeal_claim", "Can record an appeal of a denied claim"),
+        ]
+        indexes = [
+            models.Index(fields=["state", "received_date", "id"], name="claim_work_queue"),
+            models.Index(fields=["provider", "member", "service_date"], name="claim_duplicate_lookup"),
+            models.Index(fields=["member", "state"], name="claim_member_state"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(billed__gte=0, allowed__gte=0, deductible__gte=0, copay__gte=0, coinsurance__gte=0,
+                            not_covered__gte=0, balance_billed__gte=0, plan_paid__gte=0,
+                            member_responsibility__gte=0, provider_write_off__gte=0),
+                name="claim_money_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(state="paid", paid_on__isnull=False) | (~Q(state="paid") & Q(paid_on__isnull=True)),
+                name="claim_paid_on_iff_paid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Claim {self.claim_number}"
+
+    @property
+    def claim_number(self) -> str:
+        return f"C{self.pk:09d}" if self.pk else "(new)"
+
+    @property
+    def reason_code_list(self) -> list[str]:
+        return [c for c in self.reason_codes.split(",") if c]
+
+    # --- The pipeline (DOMAIN.md §3). Nothing else sets `state`. ---------------------------
+    # `by` and `description` feed the transition log (django-fsm-log).
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=S.SUBMITTED, target=S.REJECTED)
+    def reject(self, *, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=[S.SUBMITTED, S.APPEALED], target=S.APPROVED)
+    def approve(self, *, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=[S.SUBMITTED, S.APPEALED], target=S.DENIED)
+    def deny(self, *, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=[S.SUBMITTED, S.APPEALED], target=S.PENDED)
+    def pend(self, *, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=S.PENDED, target=S.APPROVED, permission="claims.review_claim")
+    def review_approve(self, *, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=S.PENDED, target=S.DENIED, permission="claims.review_claim")
+    def review_deny(self, *, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=S.DENIED, target=S.APPEALED)
+    def appeal(self, *, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=S.APPROVED, target=S.AWAITING_FUNDS)
+    def await_funds(self, *, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=[S.APPROVED, S.AWAITING_FUNDS], target=S.PAID)
+    def pay(self, *, paid_on, by=None, description=None):
+        self.paid_on = paid_on
+
+
+class ClaimLine(models.Model):
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="lines")
+    line_number = models.PositiveSmallIntegerField()
+    procedure_code = models.CharField(max_length=10)
+    units = models.PositiveIntegerField(default=1)
+    billed = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["claim", "line_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "line_number"], name="claim_line_number_unique"),
+            models.CheckConstraint(condition=Q(units__gte=1), name="claim_line_units_positive"),
+            models.CheckConstraint(condition=Q(billed__gte=0), name="claim_line_billed_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim} line {self.line_number}: {self.procedure_code} × {self.units}"
+
+
+class LineResult(models.Model):
+    """The figures one adjudication gave one line, with the steps that produced them.
+
+    Each adjudication round writes a new set; the claim's current figures are its latest round.
+    """
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="line_results")
+    line = models.ForeignKey(ClaimLine, on_delete=models.CASCADE, related_name="results")
+    round = models.PositiveSmallIntegerField()
+    category = models.CharField(max_length=40, blank=True)
+    fee = models.DecimalField(null=True, blank=True, **MONEY)
+    allowed = models.DecimalField(**MONEY)
+    deductible = models.DecimalField(**MONEY)
+    copay = models.DecimalField(**MONEY)
+    coinsurance = models.DecimalField(**MONEY)
+    not_covered = models.DecimalField(**MONEY)
+    balance_billed = models.DecimalField(**MONEY)
+    provider_write_off = models.DecimalField(**MONEY)
+    plan_paid = models.DecimalField(**MONEY)
+    reason_codes = models.CharField(max_length=30, blank=True)
+    denial_code = models.CharField(max_length=4, blank=True)
+    trace = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["claim", "round", "line__line_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["line", "round"], name="line_result_once_per_round"),
+            models.CheckConstraint(
+                condition=Q(allowed__gte=0, deductible__gte=0, copay__gte=0, coinsurance__gte=0, not_covered__gte=0,
+                            balance_billed__gte=0, provider_write_off__gte=0, plan_paid__gte=0),
+                name="line_result_money_non_negative",
+            ),
+        ]
+        indexes = [models.Index(fields=["claim", "round"])]
+
+    @property
+    def reason_code_list(self) -> list[str]:
+        return [c for c in self.reason_codes.split(",") if c]
+
+
+class Accumulator(models.Model):
+    """Deductible and out-of-pocket met, per member (or per family: the subscriber's row) per plan year."""
+
+    class Scope(models.TextChoices):
+        INDIVIDUAL = "individual"
+        FAMILY = "family"
+
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="accumulators")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="accumulators",
+                               help_text="For a family accumulator: the subscriber.")
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    plan_year_start = models.DateField()
+    deductible_met = models.DecimalField(default=ZERO, **MONEY)
+    oop_met = models.DecimalField("out-of-pocket met", default=ZERO, **MONEY)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "member", "scope", "plan_year_start"], name="accumulator_unique"),
+            models.CheckConstraint(condition=Q(deductible_met__gte=0, oop_met__gte=0), name="accumulator_non_negative"),
+            models.CheckConstraint(condition=Q(scope__in=["individual", "family"]), name="accumulator_scope_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.member} {self.plan_year_start}: ded {self.deductible_met}, OOP {self.oop_met}"
+

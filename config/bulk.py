@@ -1,0 +1,75 @@
+"""Set-wise writes for the hot paths (batch adjudication, payment cycles).
+
+On PostgreSQL: rows go in with COPY, and many rows are updated with one
+`UPDATE … FROM unnest(…)` statement. Elsewhere (SQLite, the embedded default) the same calls fall
+back to executemany. Callers stay inside a transaction; these functions do not commit.
+"""
+import re
+from collections.abc import Iterable, Sequence
+
+from django.db import connection
+
+
+def _is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _columns(model, fields: Sequence[str]) -> list[str]:
+    # get_field resolves attnames too ("claim_id").
+    return [model._meta.get_field(f).column for f in fields]
+
+
+def _base_type(model, field_name: str) -> str:
+    field = model._meta.get_field(field_name)
+    if field.is_relation:
+        field = field.target_field
+    return re.sub(r"\(.*\)", "", field.db_type(connection)).split()[0]
+
+
+def bulk_insert(model, fields: Sequence[str], rows: Iterable[Sequence]) -> int:
+    """Insert rows (tuples in `fields` order) without returning ids."""
+    table = model._meta.db_table
+    cols = _columns(model, fields)
+    n = 0
+    with connection.cursor() as cursor:
+        if _is_postgres():
+            col_sql = ", ".join(f'"{c}"' for c in cols)
+            with cursor.cursor.copy(f'COPY "{table}" ({col_sql}) FROM STDIN') as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    n += 1
+        else:
+            rows = list(rows)
+            n = len(rows)
+            col_sql = ", ".join(f'"{c}"' for c in cols)
+            placeholders = ", ".join(["%s"] * len(cols))
+            cursor.executemany(f'INSERT INTO "{table}" ({col_sql}) VALUES ({placeholders})', rows)
+    return n
+
+
+def bulk_update(model, key: str, fields: Sequence[str], rows: Sequence[Sequence]) -> int:
+    """Set `fields` on the rows whose `key` column equals each row's first value.
+
+    `rows` are tuples: (key, value for fields[0], value for fields[1], ...).
+    """
+    if not rows:
+        return 0
+    table = model._meta.db_table
+    key_col = _columns(model, [key])[0]
+    cols = _columns(model, fields)
+    with connection.cursor() as cursor:
+        if _is_postgres():
+            types = [_base_type(model, key)] + [_base_type(model, f) for f in fields]
+            columns = list(zip(*rows))
+            aliases = ["k"] + [f"v{i}" for i in range(len(fields))]
+            unnest = ", ".join(f"%s::{t}[]" for t in types)
+            sets = ", ".join(f'"{c}" = u.v{i}' for i, c in enumerate(cols))
+            sql = (f'UPDATE "{table}" AS t SET {sets} FROM unnest({unnest}) AS u({", ".join(aliases)}) '
+                   f'WHERE t."{key_col}" = u.k')
+            cursor.execute(sql, [list(c) for c in columns])
+            return cursor.rowcount
+        sets = ", ".join(f'"{c}" = %s' for c in cols)
+        cursor.executemany(
+            f'UPDATE "{table}" SET {sets} WHERE "{key_col}" = %s', [tuple(r[1:]) + (r[0],) for r in rows]
+        )
+        return len(rows)

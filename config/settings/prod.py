@@ -1,0 +1,6 @@
+from .base import *  # noqa: F401,F403
+from .base import env_bool
+
+DEBUG = False
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

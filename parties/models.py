@@ -1,0 +1,172 @@
+"""Who takes part: the TPA, carriers, plan sponsors (employers), providers, members, and logins."""
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from .validators import validate_ein, validate_member_id, validate_npi, validate_tin
+
+
+class BusinessClock(models.Model):
+    """The simulated business date (one row). Null: the real date. See config/clock.py."""
+
+    simulated_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="business_clock_single_row")]
+
+    def __str__(self) -> str:
+        return f"Business date: {self.simulated_date or 'real date'}"
+
+
+class Tpa(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    ein = models.CharField("EIN", max_length=10, blank=True, validators=[validate_ein])
+
+    class Meta:
+        verbose_name = "TPA"
+        verbose_name_plural = "TPAs"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Carrier(models.Model):
+    name = models.CharField(max_length=200)
+    naic_code = models.CharField("NAIC code", max_length=5, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Employer(models.Model):
+    """A plan sponsor: the company that offers the plan to its employees."""
+
+    name = models.CharField(max_length=200)
+    ein = models.CharField("EIN", max_length=10, blank=True, validators=[validate_ein])
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["ein"], condition=~Q(ein=""), name="employer_ein_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Provider(models.Model):
+    class Network(models.TextChoices):
+        IN = "in", "In network"
+        OUT = "out", "Out of network"
+
+    name = models.CharField(max_length=200)
+    npi = models.CharField("NPI", max_length=10, unique=True, validators=[validate_npi])
+    tin = models.CharField("TIN", max_length=10, blank=True, validators=[validate_tin])
+    network = models.CharField(max_length=3, choices=Network.choices, default=Network.IN)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.CheckConstraint(condition=Q(network__in=["in", "out"]), name="provider_network_valid")]
+
+    def __str__(self) -> str:
+        return f"{self.name} (NPI {self.npi})"
+
+    @property
+    def in_network(self) -> bool:
+        return self.network == self.Network.IN
+
+
+class Member(models.Model):
+    """A subscriber (the employee) or a dependent enrolled under a subscriber."""
+
+    class Relationship(models.TextChoices):
+        SUBSCRIBER = "subscriber", "Subscriber"
+        SPOUSE = "spouse", "Spouse"
+        CHILD = "child", "Child"
+        OTHER = "other", "Other dependent"
+
+    member_id = models.CharField("member ID", max_length=10, unique=True, validators=[validate_member_id])
+    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="members")
+    subscriber = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="dependents"
+    )
+    relationship = models.CharField(max_length=12, choices=Relationship.choices, default=Relationship.SUBSCRIBER)
+    name = models.CharField(max_length=200)
+    date_of_birth = models.DateField()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            # A subscriber has no subscriber; a dependent always has one.
+            models.CheckConstraint(
+                condition=(Q(relationship="subscriber", subscriber__isnull=True)
+                           | (~Q(relationship="subscriber") & Q(subscriber__isnull=False))),
+                name="member_relationship_matches_subscriber",
+            ),
+        ]
+        indexes = [models.Index(fields=["employer", "relationship"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.member_id})"
+
+    @property
+    def is_subscriber(self) -> bool:
+        return self.subscriber_id is None
+
+    @property
+    def family_subscriber_id(self) -> int:
+        return self.subscriber_id or self.pk
+
+
+class PartyLink(models.Model):
+    """Ties one login to exactly one party and one role."""
+
+    class Role(models.TextChoices):
+        PROVIDER_STAFF = "provider_staff", "Provider staff"
+        CLAIMS_EXAMINER = "claims_examiner", "Claims examiner"
+        SUPERVISOR = "supervisor", "Supervisor"
+        EMPLOYER_ADMIN = "employer_admin", "Employer admin"
+        CARRIER_ANALYST = "carrier_analyst", "Carrier analyst"
+        MEMBER = "member", "Member"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="party_link")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    tpa = models.ForeignKey(Tpa, null=True, blank=True, on_delete=models.CASCADE)
+    provider = models.ForeignKey(Provider, null=True, blank=True, on_delete=models.CASCADE)
+    employer = models.ForeignKey(Employer, null=True, blank=True, on_delete=models.CASCADE)
+    carrier = models.ForeignKey(Carrier, null=True, blank=True, on_delete=models.CASCADE)
+    member = models.ForeignKey(Member, null=True, blank=True, on_delete=models.CASCADE)
+
+    ROLE_PARTY = {
+        Role.PROVIDER_STAFF: "provider",
+        Role.CLAIMS_EXAMINER: "tpa",
+        Role.SUPERVISOR: "tpa",
+        Role.EMPLOYER_ADMIN: "employer",
+        Role.CARRIER_ANALYST: "carrier",
+        Role.MEMBER: "member",
+    }
+
+    class Meta:
+        constraints = [
+            # Exactly the one party the role needs is set, and no other.
+            models.CheckConstraint(
+                condition=(
+                    Q(role="provider_staff", provider__isnull=False, tpa__isnull=True, employer__isnull=True, carrier__isnull=True, member__isnull=True)
+                    | Q(role__in=["claims_examiner", "supervisor"], tpa__isnull=False, provider__isnull=True, employer__isnull=True, carrier__isnull=True, member__isnull=True)
+                    | Q(role="employer_admin", employer__isnull=False, tpa__isnull=True, provider__isnull=True, carrier__isnull=True, member__isnull=True)
+                    | Q(role="carrier_analyst", carrier__isnull=False, tpa__isnull=True, provider__isnull=True, employer__isnull=True, member__isnull=True)
+                    | Q(role="member", member__isnull=False, tpa__isnull=True, provider__isnull=True, employer__isnull=True, carrier__isnull=True)
+                ),
+                name="party_link_one_party_for_role",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} of {self.party}"
+
+    @property
+    def party(self):
+        return getattr(self, self.ROLE_PARTY[self.role])

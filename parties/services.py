@@ -1,0 +1,90 @@
+"""Writes for parties. Every write validates first (model.full_clean) and names the bad field."""
+import datetime
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from .models import Carrier, Employer, Member, PartyLink, Provider, Tpa
+from .validators import member_id_generate
+
+
+class PartyError(ValidationError):
+    """The parties app's one error type: a ValidationError whose dict names the field."""
+
+
+def _save_validated(obj, *, exclude=None):
+    try:
+        obj.full_clean(exclude=exclude)
+    except ValidationError as exc:
+        raise PartyError(exc.message_dict) from None
+    obj.save()
+    return obj
+
+
+def tpa_create(*, name: str, ein: str = "") -> Tpa:
+    return _save_validated(Tpa(name=name, ein=ein))
+
+
+def carrier_create(*, name: str, naic_code: str = "") -> Carrier:
+    return _save_validated(Carrier(name=name, naic_code=naic_code))
+
+
+def employer_create(*, name: str, ein: str = "") -> Employer:
+    return _save_validated(Employer(name=name, ein=ein))
+
+
+def provider_register(*, name: str, npi: str, tin: str = "", network: str = Provider.Network.IN) -> Provider:
+    return _save_validated(Provider(name=name, npi=str(npi), tin=tin, network=network))
+
+
+def member_create(
+    *, employer: Employer, name: str, date_of_birth: datetime.date,
+    subscriber: Member | None = None, relationship: str = Member.Relationship.SUBSCRIBER,
+) -> Member:
+    """A member with a freshly generated member ID; enrolment in a plan is plans.services."""
+    if subscriber is not None:
+        if relationship == Member.Relationship.SUBSCRIBER:
+            raise PartyError({"relationship": ["A dependent's relationship is spouse, child or other."]})
+        if subscriber.subscriber_id is not None:
+            raise PartyError({"subscriber": ["A dependent's subscriber must be a subscriber, not a dependent."]})
+        employer = subscriber.employer
+    elif relationship != Member.Relationship.SUBSCRIBER:
+        raise PartyError({"subscriber": ["A dependent needs its subscriber."]})
+    if date_of_birth is None:
+        raise PartyError({"date_of_birth": ["This field cannot be blank."]})
+    for _ in range(5):
+        member = Member(
+            member_id=member_id_generate(), employer=employer, subscriber=subscriber,
+            relationship=relationship, name=name, date_of_birth=date_of_birth,
+        )
+        try:
+            with transaction.atomic():
+                return _save_validated(member, exclude=["member_id"])
+        except IntegrityError:  # a member ID collision: draw again
+            continue
+    raise PartyError({"member_id": ["Could not generate a unique member ID."]})
+
+
+def user_link_party(*, user, role: str, party) -> PartyLink:
+    """Tie a login to one party in one role (replacing any earlier link)."""
+    field = PartyLink.ROLE_PARTY.get(role)
+    if field is None:
+        raise PartyError({"role": [f"Unknown role {role!r}."]})
+    expected = PartyLink._meta.get_field(field).related_model
+    if not isinstance(party, expected):
+        raise PartyError({field: [f"Role {role} links to a {expected._meta.verbose_name}."]})
+    link, _ = PartyLink.objects.update_or_create(
+        user=user, defaults={"role": role, "tpa": None, "provider": None, "employer": None, "carrier": None,
+                             "member": None, field: party},
+    )
+    return link
+
+
+def user_create_with_role(*, username: str, password: str, role: str, party, **extra) -> "PartyLink":
+    User = get_user_model()
+    user, created = User.objects.get_or_create(username=username, defaults=extra)
+    if created:
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    return user_link_party(user=user, role=role, party=party)
