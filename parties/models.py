@@ -1,5 +1,6 @@
 """Who takes part: the TPA, carriers, plan sponsors (employers), providers, members, and logins."""
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -112,6 +113,30 @@ class Member(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.member_id})"
 
+    def clean(self):
+        """The member rules (one place): family shape, employer of a dependent, date of birth."""
+        from config.clock import today
+
+        errors = {}
+        if self.subscriber_id is not None:
+            subscriber = self.subscriber
+            if self.relationship == self.Relationship.SUBSCRIBER:
+                errors["relationship"] = "A dependent's relationship is spouse, child or other."
+            if self.pk is not None and subscriber.pk == self.pk:
+                errors["subscriber"] = "A member cannot be its own subscriber."
+            elif subscriber.subscriber_id is not None:
+                errors["subscriber"] = "A dependent's subscriber must be a subscriber, not a dependent."
+            elif self.pk is not None and Member.objects.filter(subscriber_id=self.pk).exists():
+                errors["subscriber"] = "This member has dependents of its own and cannot become a dependent."
+            if self.employer_id is not None and subscriber.employer_id != self.employer_id:
+                errors["employer"] = f"A dependent has its subscriber's employer ({subscriber.employer})."
+        elif self.relationship and self.relationship != self.Relationship.SUBSCRIBER:
+            errors["subscriber"] = "A dependent needs its subscriber."
+        if self.date_of_birth is not None and self.date_of_birth > today():
+            errors["date_of_birth"] = "The date of birth cannot be in the future."
+        if errors:
+            raise ValidationError(errors)
+
     @property
     def is_subscriber(self) -> bool:
         return self.subscriber_id is None
@@ -166,6 +191,21 @@ class PartyLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} of {self.party}"
+
+    def clean(self):
+        """Exactly the one party that the role needs (the DB constraint, with a field to blame)."""
+        field = self.ROLE_PARTY.get(self.role)
+        if field is None:
+            return
+        errors = {}
+        if getattr(self, f"{field}_id") is None:
+            verbose = self._meta.get_field(field).related_model._meta.verbose_name
+            errors[field] = f"A {self.get_role_display().lower()} is linked to a {verbose}."
+        for other in sorted(set(self.ROLE_PARTY.values()) - {field}):
+            if getattr(self, f"{other}_id") is not None:
+                errors[other] = f"A {self.get_role_display().lower()} is linked to a {field} only: leave this blank."
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def party(self):

@@ -39,20 +39,16 @@ def provider_register(*, name: str, npi: str, tin: str = "", network: str = Prov
 
 
 def member_create(
-    *, employer: Employer, name: str, date_of_birth: datetime.date,
+    *, name: str, date_of_birth: datetime.date, employer: Employer | None = None,
     subscriber: Member | None = None, relationship: str = Member.Relationship.SUBSCRIBER,
 ) -> Member:
-    """A member with a freshly generated member ID; enrolment in a plan is plans.services."""
+    """A member with a freshly generated member ID; enrolment in a plan is plans.services.
+
+    The rules (family shape, a dependent's employer, date of birth) are Member.clean(); a dependent
+    takes its subscriber's employer.
+    """
     if subscriber is not None:
-        if relationship == Member.Relationship.SUBSCRIBER:
-            raise PartyError({"relationship": ["A dependent's relationship is spouse, child or other."]})
-        if subscriber.subscriber_id is not None:
-            raise PartyError({"subscriber": ["A dependent's subscriber must be a subscriber, not a dependent."]})
         employer = subscriber.employer
-    elif relationship != Member.Relationship.SUBSCRIBER:
-        raise PartyError({"subscriber": ["A dependent needs its subscriber."]})
-    if date_of_birth is None:
-        raise PartyError({"date_of_birth": ["This field cannot be blank."]})
     for _ in range(5):
         member = Member(
             member_id=member_id_generate(), employer=employer, subscriber=subscriber,

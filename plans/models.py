@@ -2,12 +2,16 @@
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
 from parties.models import Carrier, Employer, Member
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
+# Field validators name the field in a form; the CheckConstraints below hold the same rules in the DB.
+NON_NEGATIVE = [MinValueValidator(Decimal("0.00"))]
+RATE = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))]
 
 
 class FundingArrangement(models.TextChoices):
@@ -33,7 +37,7 @@ class FeeScheduleEntry(models.Model):
     code = models.CharField("procedure code", max_length=10)
     description = models.CharField(max_length=200, blank=True)
     category = models.SlugField(max_length=40)
-    fee = models.DecimalField("fee per unit", **MONEY)
+    fee = models.DecimalField("fee per unit", validators=NON_NEGATIVE, **MONEY)
 
     class Meta:
         ordering = ["schedule", "code"]
@@ -57,17 +61,19 @@ class Plan(models.Model):
     )
     fee_schedule = models.ForeignKey(FeeSchedule, on_delete=models.PROTECT, related_name="plans")
     year_start = models.DateField(help_text="The plan year starts on this month and day every year.")
-    deductible_individual = models.DecimalField(**MONEY)
-    deductible_family = models.DecimalField(**MONEY)
-    oop_max_individual = models.DecimalField("out-of-pocket max, individual", **MONEY)
-    oop_max_family = models.DecimalField("out-of-pocket max, family", **MONEY)
-    coinsurance = models.DecimalField(max_digits=5, decimal_places=4, help_text="The member's share, 0.20 for 20 %.")
+    deductible_individual = models.DecimalField(validators=NON_NEGATIVE, **MONEY)
+    deductible_family = models.DecimalField(validators=NON_NEGATIVE, **MONEY)
+    oop_max_individual = models.DecimalField("out-of-pocket max, individual", validators=NON_NEGATIVE, **MONEY)
+    oop_max_family = models.DecimalField("out-of-pocket max, family", validators=NON_NEGATIVE, **MONEY)
+    coinsurance = models.DecimalField(max_digits=5, decimal_places=4, validators=RATE,
+                                      help_text="The member's share, 0.20 for 20 %.")
     oon_covered = models.BooleanField("out-of-network covered", default=False)
-    oon_coinsurance = models.DecimalField("out-of-network coinsurance", max_digits=5, decimal_places=4, null=True, blank=True)
+    oon_coinsurance = models.DecimalField("out-of-network coinsurance", max_digits=5, decimal_places=4, null=True,
+                                          blank=True, validators=RATE)
     timely_filing_days = models.PositiveIntegerField(default=365)
-    review_threshold = models.DecimalField(default=Decimal("25000.00"), **MONEY)
-    admin_fee_pepm = models.DecimalField("admin fee PEPM", default=Decimal("0.00"), **MONEY)
-    premium_pepm = models.DecimalField("premium PEPM", default=Decimal("0.00"), **MONEY)
+    review_threshold = models.DecimalField(default=Decimal("25000.00"), validators=NON_NEGATIVE, **MONEY)
+    admin_fee_pepm = models.DecimalField("admin fee PEPM", default=Decimal("0.00"), validators=NON_NEGATIVE, **MONEY)
+    premium_pepm = models.DecimalField("premium PEPM", default=Decimal("0.00"), validators=NON_NEGATIVE, **MONEY)
 
     class Meta:
         ordering = ["sponsor__name", "name"]
@@ -129,7 +135,7 @@ class CategoryBenefit(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="category_benefits")
     category = models.SlugField(max_length=40)
     treatment = models.CharField(max_length=16, choices=Treatment.choices)
-    copay = models.DecimalField(null=True, blank=True, **MONEY)
+    copay = models.DecimalField(null=True, blank=True, validators=NON_NEGATIVE, **MONEY)
 
     class Meta:
         ordering = ["plan", "category"]
@@ -146,6 +152,12 @@ class CategoryBenefit(models.Model):
         if self.treatment == self.Treatment.COPAY:
             return f"{self.category}: copay {self.copay}"
         return f"{self.category}: {self.get_treatment_display()}"
+
+    def clean(self):
+        if self.treatment == self.Treatment.COPAY and self.copay is None:
+            raise ValidationError({"copay": "A copay treatment needs the copay amount."})
+        if self.treatment and self.treatment != self.Treatment.COPAY and self.copay is not None:
+            raise ValidationError({"copay": "Only a copay treatment has a copay amount: leave this blank."})
 
 
 class Coverage(models.Model):
@@ -173,19 +185,26 @@ class Coverage(models.Model):
         return f"{self.member} in {self.plan.name}: {self.start or 'subscriber'} – {self.end or 'open'}"
 
     def clean(self):
-        from .selectors import coverage_overlap_for
+        from .selectors import coverage_overlap_for, effective_period, subscriber_current_period
 
         if self.member_id is None or self.plan_id is None:
             return
-        if self.member.subscriber_id is None and self.start is None:
+        member = self.member
+        if member.subscriber_id is None and self.start is None:
             raise ValidationError({"start": "A subscriber's coverage needs a start date."})
-        if self.plan.sponsor_id != self.member.employer_id:
+        if self.plan.sponsor_id != member.employer_id:
             raise ValidationError({"plan": "The plan must be the member's employer's plan."})
-        if self.start and self.end and self.end < self.start:
-            raise ValidationError({"end": "Coverage cannot end before it starts."})
+        current = subscriber_current_period(member=member)
+        if member.subscriber_id is not None and self.start is None and current is None:
+            raise ValidationError({"start": "The subscriber has no coverage to follow: enrol the subscriber first "
+                                            "or give this coverage a start date."})
+        start, end = effective_period(start=self.start, end=self.end, subscriber_current=current)
+        if start and end and end < start:
+            raise ValidationError({"end": f"Coverage cannot end ({end}) before it starts ({start})."})
         clash = coverage_overlap_for(coverage=self)
         if clash is not None:
-            raise ValidationError({"start": f"Overlaps the member's coverage {clash.start} – {clash.end or 'open'}."})
+            raise ValidationError({"start": f"Overlaps the member's coverage {clash.start or 'subscriber'} – "
+                                            f"{clash.end or 'open'}."})
 
 
 class StopLossPolicy(models.Model):
@@ -197,9 +216,9 @@ class StopLossPolicy(models.Model):
     carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="stop_loss_policies")
     start = models.DateField()
     contract = models.CharField(max_length=5, choices=Contract.choices)
-    specific_attachment = models.DecimalField(**MONEY)
-    aggregate_attachment = models.DecimalField(null=True, blank=True, **MONEY)
-    expected_claims = models.DecimalField(null=True, blank=True, **MONEY)
+    specific_attachment = models.DecimalField(validators=NON_NEGATIVE, **MONEY)
+    aggregate_attachment = models.DecimalField(null=True, blank=True, validators=NON_NEGATIVE, **MONEY)
+    expected_claims = models.DecimalField(null=True, blank=True, validators=NON_NEGATIVE, **MONEY)
     aggregate_factor = models.DecimalField(max_digits=6, decimal_places=4, null=True, blank=True)
 
     class Meta:
@@ -235,6 +254,8 @@ class StopLossPolicy(models.Model):
             errors["aggregate_attachment"] = "Give an aggregate attachment or expected claims with a factor, not both."
         if (self.expected_claims is None) != (self.aggregate_factor is None):
             errors["aggregate_factor"] = "Expected claims and the aggregate factor go together."
+        elif self.aggregate_factor is not None and self.aggregate_factor <= 0:
+            errors["aggregate_factor"] = "The aggregate factor is a multiplier greater than 0, such as 1.25."
         if errors:
             raise ValidationError(errors)
 
@@ -244,7 +265,7 @@ class StopLossLaser(models.Model):
 
     policy = models.ForeignKey(StopLossPolicy, on_delete=models.CASCADE, related_name="lasers")
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="stop_loss_lasers")
-    attachment = models.DecimalField(**MONEY)
+    attachment = models.DecimalField(validators=NON_NEGATIVE, **MONEY)
 
     class Meta:
         constraints = [
@@ -254,3 +275,8 @@ class StopLossLaser(models.Model):
 
     def __str__(self) -> str:
         return f"Laser {self.attachment} on {self.member}"
+
+    def clean(self):
+        if self.policy_id is not None and self.member_id is not None:
+            if self.member.employer_id != self.policy.plan.sponsor_id:
+                raise ValidationError({"member": f"{self.member} is not a member of {self.policy.plan.sponsor}."})

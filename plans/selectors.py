@@ -70,20 +70,37 @@ def coverage_on(*, periods: list[tuple], day: datetime.date) -> tuple[str, tuple
 
 def coverage_overlap_for(*, coverage: Coverage) -> Coverage | None:
     """Another coverage row of the same member whose effective dates overlap this one's."""
-    subscriber_current = None
-    if coverage.member.subscriber_id:
-        sub = coverage_periods_for_members(member_ids=[coverage.member.subscriber_id]).get(coverage.member.subscriber_id)
-        subscriber_current = sub[-1] if sub else None
+    subscriber_current = subscriber_current_period(member=coverage.member)
     (_, my_start, my_end), = _effective([(coverage.plan_id, coverage.start, coverage.end)], subscriber_current)
     others = Coverage.objects.filter(member_id=coverage.member_id).exclude(pk=coverage.pk).order_by("start", "pk")
     resolved = _effective([(o.plan_id, o.start, o.end) for o in others], subscriber_current)
-    far = datetime.date.max
     for other, (_, start, end) in zip(others, resolved):
-        if start is None or my_start is None:
-            continue
-        if my_start <= (end or far) and start <= (my_end or far):
+        if periods_overlap(a=(my_start, my_end), b=(start, end)):
             return other
     return None
+
+
+def periods_overlap(*, a: tuple, b: tuple) -> bool:
+    """Two effective (start, end) periods share a day; an open end runs forever, no start is no period."""
+    (a_start, a_end), (b_start, b_end) = a, b
+    if a_start is None or b_start is None:
+        return False
+    far = datetime.date.max
+    return a_start <= (b_end or far) and b_start <= (a_end or far)
+
+
+def subscriber_current_period(*, member: Member) -> tuple | None:
+    """The (plan_id, start, end) of a dependent's subscriber's current coverage; None for a subscriber."""
+    if not member.subscriber_id:
+        return None
+    periods = coverage_periods_for_members(member_ids=[member.subscriber_id]).get(member.subscriber_id)
+    return periods[-1] if periods else None
+
+
+def effective_period(*, start, end, subscriber_current: tuple | None) -> tuple:
+    """(start, end) of a coverage row, a dependent's blanks taken from its subscriber's current coverage."""
+    (_, start, end), = _effective([(None, start, end)], subscriber_current)
+    return start, end
 
 
 def plan_for_member(*, member: Member) -> Plan | None:
@@ -100,3 +117,20 @@ def fee_schedule_lookup(*, schedule_ids: Iterable[int]) -> dict[tuple[int, str],
         for s, code, category, fee in FeeScheduleEntry.objects.filter(schedule_id__in=set(schedule_ids))
         .values_list("schedule_id", "code", "category", "fee")
     }
+
+
+def coverage_context_for_members(*, member_ids: Iterable[int]) -> tuple[dict, dict, set]:
+    """For adjudication, in four queries whatever the number of members:
+    (member id -> effective periods, member id -> subscriber id or None, subscribers on family coverage).
+
+    A subscriber with at least one dependent enrolled is on family coverage (DOMAIN.md §1).
+    """
+    member_ids = set(member_ids)
+    periods = coverage_periods_for_members(member_ids=member_ids)
+    subscriber_of = dict(Member.objects.filter(pk__in=member_ids).values_list("pk", "subscriber_id"))
+    family_ids = {s or m for m, s in subscriber_of.items()}
+    on_family = set(
+        Coverage.objects.filter(member__subscriber_id__in=family_ids)
+        .values_list("member__subscriber_id", flat=True).distinct()
+    )
+    return periods, subscriber_of, on_family

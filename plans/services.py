@@ -125,7 +125,5 @@ def stop_loss_policy_create(
             aggregate_factor=aggregate_factor,
         ))
         for member, attachment in (lasers or {}).items():
-            if member.employer_id != plan.sponsor_id:
-                raise PlanError({"lasers": [f"{member} is not a member of {plan.sponsor}."]})
             _save_validated(StopLossLaser(policy=policy, member=member, attachment=attachment), prefix="lasers.")
     return policy
