@@ -49,8 +49,9 @@ class Claim(FSMModelMixin, models.Model):
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     state = FSMField(default=S.SUBMITTED, choices=S.choices, protected=True, db_index=True)
-    # Multiset of (code, units, billed) as a canonical string: duplicate detection compares it.
-    line_signature = models.CharField(max_length=600)
+    # Hash of provider, member, service date and the multiset of (code, units, billed): an exact
+    # duplicate (CARC 18) has the same key. Blank for a rejected claim.
+    duplicate_key = models.CharField(max_length=40, blank=True, db_index=True)
     rejection_field = models.CharField(max_length=60, blank=True)
     rejection_message = models.CharField(max_length=300, blank=True)
     adjudication_round = models.PositiveSmallIntegerField(default=0)
@@ -82,16 +83,17 @@ class Claim(FSMModelMixin, models.Model):
         ]
         indexes = [
             models.Index(fields=["state", "received_date", "id"], name="claim_work_queue"),
-            models.Index(fields=["provider", "member", "service_date"], name="claim_duplicate_lookup"),
             models.Index(fields=["member", "state"], name="claim_member_state"),
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(billed__gte=0, allowed__gte=0, deductible__gte=0, copay__gte=0, coinsurance__gte=0,
+                condition=Q(allowed__gte=0, deductible__gte=0, copay__gte=0, coinsurance__gte=0,
                             not_covered__gte=0, balance_billed__gte=0, plan_paid__gte=0,
                             member_responsibility__gte=0, provider_write_off__gte=0),
                 name="claim_money_non_negative",
             ),
+            # A rejected claim keeps what was sent (a negative charge is one reason to reject it).
+            models.CheckConstraint(condition=Q(state="rejected") | Q(billed__gte=0), name="claim_billed_non_negative"),
             models.CheckConstraint(
                 condition=Q(state="paid", paid_on__isnull=False) | (~Q(state="paid") & Q(paid_on__isnull=True)),
                 name="claim_paid_on_iff_paid",
@@ -179,7 +181,6 @@ class ClaimLine(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["claim", "line_number"], name="claim_line_number_unique"),
             models.CheckConstraint(condition=Q(units__gte=1), name="claim_line_units_positive"),
-            models.CheckConstraint(condition=Q(billed__gte=0), name="claim_line_billed_non_negative"),
         ]
 
     def __str__(self) -> str:

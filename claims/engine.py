@@ -1,0 +1,262 @@
+"""The adjudication rules of DOMAIN.md §3–4 as pure functions over plain data.
+
+No database here: `claims.services` loads a chunk of claims into these structures, calls
+`adjudicate` / `price_claim_lines`, and writes the results in sets. Tests (hypothesis among
+them) call the same functions directly.
+"""
+import datetime
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+# Who owes a denied line (DOMAIN.md §4): "member" -> not_covered, "provider" -> write-off, None -> nobody.
+DENIAL_OWED_BY = {"18": None, "26": "member", "27": "member", "29": "provider", "50": "provider",
+                  "96": "member", "242": "member"}
+EXAMINER_DENIAL_CODES = ("26", "27", "29", "50", "96", "242")
+DENIAL_MEANING = {
+    "18": "exact duplicate of an earlier claim",
+    "26": "service date before the coverage start",
+    "27": "service date after the coverage end",
+    "29": "filed after the timely-filing limit",
+    "50": "not medically necessary (examiner)",
+    "96": "non-covered service (excluded category)",
+    "242": "out of network, not covered by the plan",
+}
+
+
+def fmt(d: Decimal) -> str:
+    return f"{d:,.2f}"
+
+
+@dataclass(slots=True)
+class PlanTerms:
+    id: int
+    year_start_month: int
+    year_start_day: int
+    deductible_individual: Decimal
+    deductible_family: Decimal
+    oop_max_individual: Decimal
+    oop_max_family: Decimal
+    coinsurance: Decimal
+    oon_covered: bool
+    oon_coinsurance: Decimal | None
+    timely_filing_days: int
+    review_threshold: Decimal
+    fee_schedule_id: int
+    excluded: frozenset = frozenset()
+    covered_in_full: frozenset = frozenset()
+    copays: dict = field(default_factory=dict)
+
+    def plan_year_start(self, day: datetime.date) -> datetime.date:
+        start = datetime.date(day.year, self.year_start_month, self.year_start_day)
+        if start > day:
+            start = datetime.date(day.year - 1, self.year_start_month, self.year_start_day)
+        return start
+
+
+@dataclass(slots=True)
+class Accumulators:
+    """What the member (and, on family coverage, the family) has met in the plan year. Mutated by pricing."""
+
+    deductible_met: Decimal = ZERO
+    oop_met: Decimal = ZERO
+    family_deductible_met: Decimal = ZERO
+    family_oop_met: Decimal = ZERO
+    family: bool = False
+
+
+@dataclass(slots=True)
+class LineIn:
+    billed: Decimal
+    units: int
+    code: str
+    category: str | None  # None: the code is not in the plan's fee schedule
+    fee: Decimal | None
+
+
+@dataclass(slots=True)
+class LineOut:
+    allowed: Decimal = ZERO
+    deductible: Decimal = ZERO
+    copay: Decimal = ZERO
+    coinsurance: Decimal = ZERO
+    not_covered: Decimal = ZERO
+    balance_billed: Decimal = ZERO
+    provider_write_off: Decimal = ZERO
+    plan_paid: Decimal = ZERO
+    codes: tuple = ()
+    denial_code: str = ""
+    trace: str = ""
+
+
+def deny_line(line: LineIn, code: str, why: str | None = None) -> LineOut:
+    """A denied line: allowed 0.00, only its denial code; billed goes where the table says."""
+    owed_by = DENIAL_OWED_BY[code]
+    out = LineOut(codes=(code,), denial_code=code)
+    if owed_by == "member":
+        out.not_covered = line.billed
+        who = f"member owes {fmt(line.billed)} (not covered)"
+    elif owed_by == "provider":
+        out.provider_write_off = line.billed
+        who = f"provider writes off {fmt(line.billed)}"
+    else:
+        who = "nothing is owed"
+    out.trace = f"denied, CARC {code}: {why or DENIAL_MEANING[code]}; {who}"
+    return out
+
+
+def price_line(line: LineIn, *, terms: PlanTerms, in_network: bool, acc: Accumulators) -> LineOut:
+    """DOMAIN.md §4 steps 1–9 for one line; updates `acc` (step 9)."""
+    category = line.category
+    if category in terms.excluded:
+        return deny_line(line, "96", f"category {category} is excluded by the plan")
+    if not in_network and not terms.oon_covered:
+        return deny_line(line, "242")
+
+    billed = line.billed
+    schedule_amount = line.fee * line.units
+    allowed = billed if billed < schedule_amount else schedule_amount
+    out = LineOut(allowed=allowed)
+    steps = [f"fee {fmt(line.fee)} × {line.units} = {fmt(schedule_amount)}; "
+             f"allowed = min(billed {fmt(billed)}, {fmt(schedule_amount)}) = {fmt(allowed)}"]
+    excess = billed - allowed
+    if excess:
+        if in_network:
+            out.provider_write_off = excess
+            steps.append(f"in network: provider writes off {fmt(excess)} (CARC 45)")
+        else:
+            out.balance_billed = excess
+            steps.append(f"out of network: {fmt(excess)} balance-billed to the member, counts toward no accumulator")
+
+    # Step 4: remaining room.
+    room = terms.oop_max_individual - acc.oop_met
+    ded_left = terms.deductible_individual - acc.deductible_met
+    if acc.family:
+        fam_room = terms.oop_max_family - acc.family_oop_met
+        if fam_room < room:
+            room = fam_room
+        fam_ded_left = terms.deductible_family - acc.family_deductible_met
+        if fam_ded_left < ded_left:
+            ded_left = fam_ded_left
+    if room < ZERO:
+        room = ZERO
+    if ded_left < ZERO:
+        ded_left = ZERO
+
+    deductible = copay = coinsurance = ZERO
+    if in_network and category in terms.covered_in_full:
+        steps.append(f"{category} is covered in full in network: no cost sharing")
+    elif in_network and category in terms.copays:
+        c = terms.copays[category]
+        copay = min(c, allowed, room)
+        steps.append(f"{category} copay {fmt(c)}: copay = min({fmt(c)}, allowed {fmt(allowed)}, "
+                     f"out-of-pocket remaining {fmt(room)}) = {fmt(copay)}; no deductible, no coinsurance")
+    else:
+        deductible = min(allowed, ded_left, room)
+        steps.append(f"deductible remaining {fmt(ded_left)} of {fmt(terms.deductible_individual)}"
+                     + (f" (family {fmt(terms.deductible_family)})" if acc.family else "")
+                     + f"; applied {fmt(deductible)}")
+        rate = terms.coinsurance if in_network else terms.oon_coinsurance
+        raw = (rate * (allowed - deductible)).quantize(CENT, rounding=ROUND_HALF_UP)
+        cap = room - deductible
+        coinsurance = raw if raw < cap else cap
+        pct = f"{rate * 100:.2f}".rstrip("0").rstrip(".")
+        steps.append(f"coinsurance {pct} % of {fmt(allowed - deductible)} = {fmt(raw)}; "
+                     f"out-of-pocket remaining after deductible {fmt(cap)}; applied {fmt(coinsurance)}")
+
+    out.deductible = deductible
+    out.copay = copay
+    out.coinsurance = coinsurance
+    out.plan_paid = allowed - deductible - copay - coinsurance
+    steps.append(f"plan pays {fmt(out.plan_paid)}")
+
+    # Step 9: accumulators.
+    cost_sharing = deductible + copay + coinsurance
+    if cost_sharing:
+        acc.deductible_met += deductible
+        acc.oop_met += cost_sharing
+        if acc.family:
+            acc.family_deductible_met += deductible
+            acc.family_oop_met += cost_sharing
+        steps.append(f"out-of-pocket met now {fmt(acc.oop_met)} of {fmt(terms.oop_max_individual)}")
+
+    codes = []
+    if deductible:
+        codes.append("1")
+    if coinsurance:
+        codes.append("2")
+    if copay:
+        codes.append("3")
+    if out.provider_write_off:
+        codes.append("45")
+    out.codes = tuple(codes)
+    out.trace = "; ".join(steps)
+    return out
+
+
+def claim_reason_codes(lines: list[LineOut]) -> str:
+    codes = set()
+    for line in lines:
+        codes.update(line.codes)
+    return ",".join(sorted(codes, key=int))
+
+
+SUM_FIELDS = ("allowed", "deductible", "copay", "coinsurance", "not_covered", "balance_billed",
+              "provider_write_off", "plan_paid")
+
+
+def claim_totals(lines: list[LineOut]) -> dict[str, Decimal]:
+    totals = {f: ZERO for f in SUM_FIELDS}
+    for line in lines:
+        for f in SUM_FIELDS:
+            totals[f] += getattr(line, f)
+    totals["member_responsibility"] = (totals["deductible"] + totals["copay"] + totals["coinsurance"]
+                                       + totals["not_covered"] + totals["balance_billed"])
+    return totals
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What adjudication decided for one claim."""
+
+    transition: str  # approve | deny | pend
+    lines: list  # LineOut per line, empty when pended
+    reason_codes: str = ""
+    duplicate: bool = False
+    description: str = ""
+
+
+def screen_claim(*, service_date: datetime.date, received_date: datetime.date, coverage: str,
+                 terms: PlanTerms | None, duplicate: bool, billed_total: Decimal) -> tuple[str | None, str]:
+    """Steps 1–4: a claim-level denial code, or "pend", or None to price the lines."""
+    if coverage == "before":
+        return "26", "service date before the coverage start"
+    if coverage == "after":
+        return "27", "service date after the coverage end"
+    days = (received_date - service_date).days
+    if days > terms.timely_filing_days:
+        return "29", f"received {days} days after service; the plan allows {terms.timely_filing_days}"
+    if duplicate:
+        return "18", DENIAL_MEANING["18"]
+    if billed_total >= terms.review_threshold:
+        return "pend", f"billed {fmt(billed_total)} is at least the review threshold {fmt(terms.review_threshold)}"
+    return None, ""
+
+
+def price_claim_lines(lines: list[LineIn], *, terms: PlanTerms, in_network: bool, acc: Accumulators) -> Outcome:
+    """Steps 5–6: price every line in order, then approve unless every line is denied."""
+    outs = [price_line(line, terms=terms, in_network=in_network, acc=acc) for line in lines]
+    all_denied = all(o.denial_code for o in outs)
+    codes = claim_reason_codes(outs)
+    return Outcome(
+        transition="deny" if all_denied else "approve", lines=outs, reason_codes=codes,
+        description=("every line denied" if all_denied else "approved") + (f"; CARC {codes}" if codes else ""),
+    )
+
+
+def deny_claim(lines: list[LineIn], code: str, why: str) -> Outcome:
+    outs = [deny_line(line, code, why) for line in lines]
+    return Outcome(transition="deny", lines=outs, reason_codes=code, duplicate=(code == "18"),
+                   description=f"denied, CARC {code}: {why}")

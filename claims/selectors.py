@@ -1,0 +1,136 @@
+"""Reads for claims: what a user may see, accumulators, explanations of benefits, transition history."""
+import datetime
+from decimal import Decimal
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import QuerySet
+from django_fsm_log.models import StateLog
+
+from parties.models import Member
+from plans.models import Coverage
+
+from .engine import DENIAL_MEANING
+from .models import Accumulator, Claim, LineResult
+
+ZERO = Decimal("0.00")
+CARC_MEANING = {
+    "1": "deductible amount", "2": "coinsurance amount", "3": "copay amount",
+    "45": "charge exceeds the fee schedule; provider write-off", **DENIAL_MEANING,
+}
+
+
+def claim_list_visible_to(*, user) -> QuerySet[Claim]:
+    """The claims a login may see: TPA staff all, a provider its own, a sponsor its members',
+    a carrier its plans', a member its family's. Anything else: none (and so 404)."""
+    qs = Claim.objects.select_related("member", "provider", "plan", "plan__sponsor")
+    if not getattr(user, "is_authenticated", False):
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    link = getattr(user, "party_link", None)
+    if link is None:
+        return qs.none()
+    role = link.role
+    if role in ("claims_examiner", "supervisor"):
+        return qs
+    if role == "provider_staff":
+        return qs.filter(provider_id=link.provider_id)
+    if role == "employer_admin":
+        return qs.filter(plan__sponsor_id=link.employer_id)
+    if role == "carrier_analyst":
+        return qs.filter(plan__carrier_id=link.carrier_id)
+    if role == "member":
+        member = link.member
+        family_id = member.subscriber_id or member.pk
+        if member.subscriber_id is None:
+            return qs.filter(member__in=Member.objects.filter(pk=family_id) | Member.objects.filter(subscriber_id=family_id))
+        return qs.filter(member_id=member.pk)
+    return qs.none()
+
+
+def claim_get_visible_to(*, user, claim_id: int) -> Claim | None:
+    return claim_list_visible_to(user=user).filter(pk=claim_id).first()
+
+
+def claim_line_results(*, claim: Claim) -> list[LineResult]:
+    """The current round's line figures, in line order."""
+    return list(
+        LineResult.objects.filter(claim=claim, round=claim.adjudication_round).select_related("line").order_by("line__line_number")
+    )
+
+
+def claim_transitions(*, claim: Claim) -> list[StateLog]:
+    ct = ContentType.objects.get_for_model(Claim)
+    return list(StateLog.objects.filter(content_type=ct, object_id=claim.pk).select_related("by").order_by("timestamp", "pk"))
+
+
+def _plan_year_start(anchor: datetime.date, day: datetime.date) -> datetime.date:
+    start = datetime.date(day.year, anchor.month, anchor.day)
+    return start if start <= day else datetime.date(day.year - 1, anchor.month, anchor.day)
+
+
+def accumulators_report_for(*, members: list[Member], as_of: datetime.date) -> dict[int, dict]:
+    """member id -> its and its family's figures for the plan year holding `as_of` (SCENARIOS.md).
+
+    On single coverage the family figures equal the member's own. Three queries for any number of members.
+    """
+    ids = [m.pk for m in members]
+    family_of = {m.pk: m.subscriber_id or m.pk for m in members}
+    plan_of: dict[int, tuple] = {}
+    for member_id, plan_id, anchor in (
+        Coverage.objects.filter(member_id__in=set(ids) | set(family_of.values()))
+        .order_by("start").values_list("member_id", "plan_id", "plan__year_start")
+    ):
+        plan_of[member_id] = (plan_id, anchor)
+    on_family = set(Coverage.objects.filter(member__subscriber_id__in=set(family_of.values()))
+                    .values_list("member__subscriber_id", flat=True))
+    rows = {(p, m, s, y): (d, o) for p, m, s, y, d, o in Accumulator.objects.filter(
+        member_id__in=set(ids) | set(family_of.values())
+    ).values_list("plan_id", "member_id", "scope", "plan_year_start", "deductible_met", "oop_met")}
+    out = {}
+    for m in members:
+        plan = plan_of.get(m.pk) or plan_of.get(family_of[m.pk])
+        if plan is None:
+            out[m.pk] = {"plan_year": None, "deductible_met": "0.00", "out_of_pocket_met": "0.00",
+                         "family_deductible_met": "0.00", "family_out_of_pocket_met": "0.00"}
+            continue
+        plan_id, anchor = plan
+        year = _plan_year_start(anchor, as_of)
+        ded, oop = rows.get((plan_id, m.pk, "individual", year), (ZERO, ZERO))
+        if family_of[m.pk] in on_family:
+            fded, foop = rows.get((plan_id, family_of[m.pk], "family", year), (ZERO, ZERO))
+        else:
+            fded, foop = ded, oop
+        out[m.pk] = {"plan_year": year.isoformat(), "deductible_met": f"{ded:.2f}", "out_of_pocket_met": f"{oop:.2f}",
+                     "family_deductible_met": f"{fded:.2f}", "family_out_of_pocket_met": f"{foop:.2f}"}
+    return out
+
+
+def explanation_of_benefits(*, claim: Claim) -> dict:
+    """The member's explanation of benefits for an adjudicated claim: per line what was billed,
+    allowed, what the plan paid, what the member owes and why (CARCs in words), plus the steps."""
+    lines = claim_line_results(claim=claim)
+    return {
+        "claim_number": claim.claim_number,
+        "member": str(claim.member) if claim.member_id else claim.submitted_member_id,
+        "provider": str(claim.provider) if claim.provider_id else claim.submitted_npi,
+        "service_date": claim.service_date,
+        "received_date": claim.received_date,
+        "state": claim.state,
+        "lines": [
+            {
+                "line": r.line.line_number, "code": r.line.procedure_code, "units": r.line.units,
+                "billed": r.line.billed, "allowed": r.allowed, "deductible": r.deductible, "copay": r.copay,
+                "coinsurance": r.coinsurance, "not_covered": r.not_covered, "balance_billed": r.balance_billed,
+                "plan_paid": r.plan_paid, "provider_write_off": r.provider_write_off,
+                "member_owes": r.deductible + r.copay + r.coinsurance + r.not_covered + r.balance_billed,
+                "reason_codes": [(c, CARC_MEANING.get(c, "")) for c in r.reason_code_list],
+                "trace": r.trace,
+            }
+            for r in lines
+        ],
+        "totals": {f: getattr(claim, f) for f in ("billed", "allowed", "deductible", "copay", "coinsurance",
+                                                  "not_covered", "balance_billed", "plan_paid",
+                                                  "member_responsibility", "provider_write_off")},
+        "reason_codes": [(c, CARC_MEANING.get(c, "")) for c in claim.reason_code_list],
+    }

@@ -1,0 +1,448 @@
+"""Writes for claims: submission (intake edits), auto-adjudication, examiner review, appeal.
+
+Batch and single-claim adjudication run the same function, `_adjudicate_rows`, over a list of
+claim rows: it reads everything it needs in sets, applies `claims.engine`, and writes in sets
+(COPY and one UPDATE per table on PostgreSQL). Pricing is sequential by nature (accumulators are
+applied in received order), so every pricing transaction holds one adjudication lock.
+"""
+import datetime
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+
+from config import clock
+from config.bulk import bulk_insert, bulk_update
+from config.money import to_money
+from parties.models import Member, Provider
+from parties.validators import npi_is_valid
+from plans.models import CategoryBenefit, FeeScheduleEntry, Plan
+from plans.selectors import coverage_context_for_members, coverage_on, fee_schedule_lookup, plan_for_member
+
+from . import engine
+from .fsm_log import buffered_transition_log, transition_log_flush
+from .models import Accumulator, Claim, ClaimLine, ClaimState, LineResult
+
+S = ClaimState
+ADJUDICABLE = (S.SUBMITTED, S.APPEALED)
+ZERO = Decimal("0.00")
+ADJUDICATION_LOCK_ID = 7_311_001  # pg_advisory_xact_lock key for pricing
+
+
+class ClaimError(ValidationError):
+    """The claims app's one error type: a ValidationError whose dict names the field."""
+
+
+class ClaimConflict(ClaimError):
+    """The claim is no longer in the state the action expected (someone else acted first)."""
+
+
+# --- Submission ------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class SubmittedLine:
+    code: str
+    units: int
+    billed: Decimal
+
+
+def _parse_date(value, field: str) -> datetime.date:
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ClaimError({field: [f"not a date (YYYY-MM-DD): {value!r}"]})
+
+
+def claim_lines_parse(lines) -> list[SubmittedLine]:
+    """Check the shape of submitted lines; a malformed one is an error naming it (nothing is written)."""
+    if lines is None:
+        lines = []
+    if not isinstance(lines, (list, tuple)):
+        raise ClaimError({"lines": ["must be a list of lines"]})
+    out = []
+    for i, line in enumerate(lines):
+        if not isinstance(line, dict):
+            raise ClaimError({f"lines[{i}]": ["must be a mapping with code, billed and units"]})
+        code = line.get("code", line.get("procedure_code"))
+        if code is None or str(code).strip() == "":
+            raise ClaimError({f"lines[{i}].code": ["a procedure code is required"]})
+        units = line.get("units", 1)
+        if isinstance(units, bool) or not isinstance(units, int) or units < 1:
+            raise ClaimError({f"lines[{i}].units": [f"must be a whole number of at least 1, got {units!r}"]})
+        if "billed" not in line:
+            raise ClaimError({f"lines[{i}].billed": ["a billed amount is required"]})
+        try:
+            billed = to_money(line["billed"])
+        except ValueError as exc:
+            raise ClaimError({f"lines[{i}].billed": [str(exc)]}) from None
+        out.append(SubmittedLine(code=str(code).strip(), units=units, billed=billed))
+    return out
+
+
+def duplicate_key_for(*, provider_id: int, member_id: int, service_date: datetime.date,
+                      lines: list[SubmittedLine]) -> str:
+    """Same provider, member, service date and multiset of (code, units, billed) -> same key."""
+    multiset = sorted(f"{ln.code}x{ln.units}@{ln.billed}" for ln in lines)
+    raw = f"{provider_id}|{member_id}|{service_date.isoformat()}|{'|'.join(multiset)}"
+    return hashlib.sha1(raw.encode()).hexdigest()
+
+
+def _intake_edits(*, member, provider, npi: str, service_date, received_date, lines, codes_known):
+    """DOMAIN.md §3 intake edits, in order: (field, message) of the first that fails, else None."""
+    if member is None:
+        return "member_id", "unknown member ID"
+    if not npi_is_valid(npi):
+        return "npi", f"NPI {npi!r} fails its check digit"
+    if provider is None:
+        return "npi", f"unknown provider NPI {npi!r}"
+    if not lines:
+        return "lines", "the claim has no lines"
+    for i, line in enumerate(lines):
+        if line.billed <= 0:
+            return f"lines[{i}].billed", f"billed amount must be greater than 0, got {line.billed}"
+    for i, line in enumerate(lines):
+        if line.code not in codes_known:
+            return f"lines[{i}].code", f"procedure code {line.code!r} is not in the fee schedule"
+    if service_date > received_date:
+        return "service_date", f"service date {service_date} is after the received date {received_date}"
+    return None
+
+
+def claim_submit(*, member_id: str, npi: str, service_date, lines, submitted_by=None) -> Claim:
+    """Receive a claim. Malformed input raises ClaimError (nothing written); a claim that fails an
+    intake edit is stored and `rejected`, with the field and the reason."""
+    member_id = str(member_id or "").strip()
+    npi = str(npi or "").strip()
+    service_date = _parse_date(service_date, "service_date")
+    parsed = claim_lines_parse(lines)
+    received_date = clock.today()
+
+    member = Member.objects.filter(member_id=member_id).first() if member_id else None
+    provider = Provider.objects.filter(npi=npi).first() if npi else None
+    plan = plan_for_member(member=member) if member else None
+    if plan is not None:
+        codes_known = set(FeeScheduleEntry.objects.filter(schedule_id=plan.fee_schedule_id, code__in=[ln.code for ln in parsed])
+                          .values_list("code", flat=True))
+    else:
+        codes_known = set(FeeScheduleEntry.objects.filter(code__in=[ln.code for ln in parsed]).values_list("code", flat=True))
+    failed = _intake_edits(member=member, provider=provider, npi=npi, service_date=service_date,
+                           received_date=received_date, lines=parsed, codes_known=codes_known)
+    with transaction.atomic():
+        claim = Claim(
+            submitted_member_id=member_id[:40], submitted_npi=npi[:40], member=member, provider=provider, plan=plan,
+            service_date=service_date, received_date=received_date, submitted_by=submitted_by,
+            billed=sum((ln.billed for ln in parsed), ZERO),
+        )
+        if failed is None:
+            claim.duplicate_key = duplicate_key_for(provider_id=provider.pk, member_id=member.pk,
+                                                    service_date=service_date, lines=parsed)
+        claim.save()
+        ClaimLine.objects.bulk_create([
+            ClaimLine(claim=claim, line_number=i + 1, procedure_code=ln.code[:10], units=ln.units, billed=ln.billed)
+            for i, ln in enumerate(parsed)
+        ])
+        if failed is not None:
+            field, message = failed
+            claim.rejection_field, claim.rejection_message = field, message
+            claim.reject(by=submitted_by, description=f"intake edit failed on {field}: {message}")
+            claim.save(update_fields=["state", "rejection_field", "rejection_message"])
+    return claim
+
+
+# --- Adjudication ----------------------------------------------------------------------------
+
+CLAIM_COLS = ("id", "state", "member_id", "provider_id", "plan_id", "service_date", "received_date",
+              "duplicate_key", "billed", "adjudication_round")
+LINE_RESULT_FIELDS = ("claim_id", "line_id", "round", "category", "fee", "allowed", "deductible", "copay",
+                      "coinsurance", "not_covered", "balance_billed", "provider_write_off", "plan_paid",
+                      "reason_codes", "denial_code", "trace")
+CLAIM_UPDATE_FIELDS = ("state", "plan_id", "adjudication_round", "is_duplicate", "duplicate_of_id",
+                       "family_coverage", "plan_year_start", "adjudicated_on", "reason_codes",
+                       "allowed", "deductible", "copay", "coinsurance", "not_covered", "balance_billed",
+                       "plan_paid", "member_responsibility", "provider_write_off")
+
+
+def _adjudication_lock() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADJUDICATION_LOCK_ID])
+
+
+def plan_terms_for(*, plan_ids) -> dict[int, engine.PlanTerms]:
+    """plan id -> PlanTerms, in two queries."""
+    terms = {}
+    for (pid, ys, di, df, oi, of, co, oonc, oonr, tf, rt, fs) in Plan.objects.filter(pk__in=set(plan_ids)).values_list(
+        "id", "year_start", "deductible_individual", "deductible_family", "oop_max_individual", "oop_max_family",
+        "coinsurance", "oon_covered", "oon_coinsurance", "timely_filing_days", "review_threshold", "fee_schedule_id",
+    ):
+        terms[pid] = engine.PlanTerms(
+            id=pid, year_start_month=ys.month, year_start_day=ys.day, deductible_individual=di,
+            deductible_family=df, oop_max_individual=oi, oop_max_family=of, coinsurance=co, oon_covered=oonc,
+            oon_coinsurance=oonr, timely_filing_days=tf, review_threshold=rt, fee_schedule_id=fs,
+        )
+    excluded, in_full, copays = defaultdict(set), defaultdict(set), defaultdict(dict)
+    for pid, category, treatment, copay in CategoryBenefit.objects.filter(plan_id__in=terms).values_list(
+        "plan_id", "category", "treatment", "copay"
+    ):
+        if treatment == CategoryBenefit.Treatment.EXCLUDED:
+            excluded[pid].add(category)
+        elif treatment == CategoryBenefit.Treatment.COVERED_IN_FULL:
+            in_full[pid].add(category)
+        else:
+            copays[pid][category] = copay
+    for pid, t in terms.items():
+        t.excluded = frozenset(excluded[pid])
+        t.covered_in_full = frozenset(in_full[pid])
+        t.copays = copays[pid]
+    return terms
+
+
+class _AccumulatorBook:
+    """The accumulator rows a chunk touches, read once, updated in memory, written once."""
+
+    def __init__(self, member_ids):
+        self.rows: dict[tuple, list] = {}  # (plan, member, scope, year) -> [id, ded, oop, dirty]
+        for aid, plan_id, member_id, scope, year, ded, oop in Accumulator.objects.filter(
+            member_id__in=set(member_ids)
+        ).values_list("id", "plan_id", "member_id", "scope", "plan_year_start", "deductible_met", "oop_met"):
+            self.rows[(plan_id, member_id, scope, year)] = [aid, ded, oop, False]
+
+    def _row(self, key):
+        row = self.rows.get(key)
+        if row is None:
+            row = self.rows[key] = [None, ZERO, ZERO, False]
+        return row
+
+    def load(self, *, plan_id, member_id, family_id, family: bool, year) -> engine.Accumulators:
+        ind = self._row((plan_id, member_id, "individual", year))
+        acc = engine.Accumulators(deductible_met=ind[1], oop_met=ind[2], family=family)
+        if family:
+            fam = self._row((plan_id, family_id, "family", year))
+            acc.family_deductible_met, acc.family_oop_met = fam[1], fam[2]
+        return acc
+
+    def store(self, *, plan_id, member_id, family_id, year, acc: engine.Accumulators) -> None:
+        ind = self._row((plan_id, member_id, "individual", year))
+        if (ind[1], ind[2]) != (acc.deductible_met, acc.oop_met):
+            ind[1], ind[2], ind[3] = acc.deductible_met, acc.oop_met, True
+        if acc.family:
+            fam = self._row((plan_id, family_id, "family", year))
+            if (fam[1], fam[2]) != (acc.family_deductible_met, acc.family_oop_met):
+                fam[1], fam[2], fam[3] = acc.family_deductible_met, acc.family_oop_met, True
+
+    def flush(self) -> None:
+        new, changed = [], []
+        for (plan_id, member_id, scope, year), (aid, ded, oop, dirty) in self.rows.items():
+            if not dirty:
+                continue
+            if aid is None:
+                new.append((plan_id, member_id, scope, year, ded, oop))
+            else:
+                changed.append((aid, ded, oop))
+        bulk_insert(Accumulator, ("plan_id", "member_id", "scope", "plan_year_start", "deductible_met", "oop_met"), new)
+        bulk_update(Accumulator, "id", ("deductible_met", "oop_met"), changed)
+
+
+def _adjudicate_rows(rows: list[tuple], *, today: datetime.date, by=None, mode: str = "auto",
+                     deny_code: str = "", note: str = "") -> dict[int, str]:
+    """Adjudicate claim rows (CLAIM_COLS, in received order) in one transaction; return id -> new state.
+
+    mode "auto": DOMAIN.md §3 steps 1–6 (submitted and appealed claims).
+    mode "approve": an examiner approved a pended claim: steps 5–6 now.
+    mode "deny": an examiner denied a pended claim: every line denied with `deny_code`.
+    """
+    claim_ids = [r[0] for r in rows]
+    lines_by_claim: dict[int, list] = defaultdict(list)
+    for claim_id, line_id, code, units, billed in ClaimLine.objects.filter(claim_id__in=claim_ids).order_by(
+        "claim_id", "line_number"
+    ).values_list("claim_id", "id", "procedure_code", "units", "billed"):
+        lines_by_claim[claim_id].append((line_id, code, units, billed))
+
+    member_ids = {r[2] for r in rows}
+    periods, subscriber_of, on_family = coverage_context_for_members(member_ids=member_ids)
+    plan_ids = {p[0] for ps in periods.values() for p in ps} | {r[4] for r in rows if r[4]}
+    terms_by_plan = plan_terms_for(plan_ids=plan_ids)
+    fees = fee_schedule_lookup(schedule_ids={t.fee_schedule_id for t in terms_by_plan.values()})
+    network = dict(Provider.objects.filter(pk__in={r[3] for r in rows}).values_list("pk", "network"))
+    family_of = {m: (s or m) for m, s in subscriber_of.items()}
+    book = _AccumulatorBook(member_ids | set(family_of.values()))
+
+    earlier: dict[str, list] = defaultdict(list)  # duplicate key -> [[received, id, is_duplicate]]
+    if mode == "auto":
+        for cid, received, key, is_dup in Claim.objects.filter(
+            duplicate_key__in={r[7] for r in rows}
+        ).exclude(state=S.REJECTED).values_list("id", "received_date", "duplicate_key", "is_duplicate"):
+            earlier[key].append([received, cid, is_dup])
+        for entries in earlier.values():
+            entries.sort()
+
+    result_rows, claim_rows, new_states = [], [], {}
+    with buffered_transition_log() as log_rows:
+        for cid, state, member_id, provider_id, plan_id, service_date, received, dkey, billed_total, rnd in rows:
+            raw_lines = lines_by_claim[cid]
+            family_id = family_of.get(member_id, member_id)
+            family = family_id in on_family
+            duplicate_of = None
+            if mode == "auto":
+                status, period = coverage_on(periods=periods.get(member_id, []), day=service_date)
+                if period is not None:
+                    plan_id = period[0]
+            terms = terms_by_plan.get(plan_id)
+            lines_in = []
+            for _, code, units, billed in raw_lines:
+                cat_fee = fees.get((terms.fee_schedule_id, code)) if terms else None
+                lines_in.append(engine.LineIn(billed=billed, units=units, code=code,
+                                              category=cat_fee[0] if cat_fee else None,
+                                              fee=cat_fee[1] if cat_fee else None))
+            outcome = None
+            if mode == "auto":
+                for e_received, e_id, e_dup in earlier.get(dkey, ()):
+                    if (e_received, e_id) >= (received, cid):
+                        break
+                    if not e_dup:
+                        duplicate_of = e_id
+                        break
+                code, why = engine.screen_claim(
+                    service_date=service_date, received_date=received, coverage=status, terms=terms,
+                    duplicate=duplicate_of is not None, billed_total=billed_total,
+                )
+                if code == "pend":
+                    outcome = engine.Outcome(transition="pend", lines=[], description=f"pended for review: {why}")
+                elif code:
+                    outcome = engine.deny_claim(lines_in, code, why + (f" (claim C{duplicate_of:09d})" if duplicate_of else ""))
+            elif mode == "deny":
+                outcome = engine.deny_claim(lines_in, deny_code, note or engine.DENIAL_MEANING[deny_code])
+                outcome.description = f"examiner denied, CARC {deny_code}" + (f": {note}" if note else "")
+            year = None
+            if outcome is None:
+                year = terms.plan_year_start(service_date)
+                acc = book.load(plan_id=plan_id, member_id=member_id, family_id=family_id, family=family, year=year)
+                if any(li.category is None for li in lines_in):  # the plan's schedule lost a code since intake
+                    outcome = engine.deny_claim(lines_in, "96", "procedure code not in the plan's fee schedule")
+                else:
+                    outcome = engine.price_claim_lines(lines_in, terms=terms, in_network=network.get(provider_id) == "in",
+                                                       acc=acc)
+                    book.store(plan_id=plan_id, member_id=member_id, family_id=family_id, year=year, acc=acc)
+
+            claim = Claim.from_db("default", ["id", "state"], [cid, state])
+            transition = outcome.transition
+            if mode != "auto":
+                transition = "review_" + transition
+            getattr(claim, transition)(by=by, description=outcome.description)
+            new_states[cid] = claim.state
+
+            if outcome.lines:
+                rnd += 1
+                for (line_id, *_), li, lo in zip(raw_lines, lines_in, outcome.lines):
+                    result_rows.append((
+                        cid, line_id, rnd, li.category or "", li.fee, lo.allowed, lo.deductible, lo.copay,
+                        lo.coinsurance, lo.not_covered, lo.balance_billed, lo.provider_write_off, lo.plan_paid,
+                        ",".join(lo.codes), lo.denial_code, lo.trace,
+                    ))
+                totals = engine.claim_totals(outcome.lines)
+            else:
+                totals = dict.fromkeys((*engine.SUM_FIELDS, "member_responsibility"), ZERO)
+            if outcome.duplicate:
+                for entry in earlier.get(dkey, ()):
+                    if entry[1] == cid:
+                        entry[2] = True
+            claim_rows.append((
+                cid, claim.state, plan_id, rnd, outcome.duplicate, duplicate_of, family,
+                year or (terms.plan_year_start(service_date) if terms else None), today, outcome.reason_codes,
+                totals["allowed"], totals["deductible"], totals["copay"], totals["coinsurance"],
+                totals["not_covered"], totals["balance_billed"], totals["plan_paid"],
+                totals["member_responsibility"], totals["provider_write_off"],
+            ))
+        bulk_insert(LineResult, LINE_RESULT_FIELDS, result_rows)
+        bulk_update(Claim, "id", CLAIM_UPDATE_FIELDS, claim_rows)
+        book.flush()
+        transition_log_flush(log_rows, timestamp=clock.now())
+    return new_states
+
+
+def claims_adjudicate_pending(*, chunk_size: int | None = None, today: datetime.date | None = None, by=None) -> int:
+    """Adjudicate every `submitted` and `appealed` claim in received order, a chunk per transaction.
+
+    Running it again finds nothing to do: adjudicated claims have left those states.
+    """
+    chunk_size = chunk_size or settings.ADJUDICATION_CHUNK_SIZE
+    today = today or clock.today()
+    done = 0
+    while True:
+        with transaction.atomic():
+            _adjudication_lock()
+            rows = list(
+                Claim.objects.filter(state__in=ADJUDICABLE).order_by("received_date", "id")
+                .select_for_update().values_list(*CLAIM_COLS)[:chunk_size]
+            )
+            if not rows:
+                return done
+            _adjudicate_rows(rows, today=today, by=by)
+            done += len(rows)
+
+
+def claim_adjudicate(*, claim_id: int, today: datetime.date | None = None, by=None) -> Claim:
+    """Adjudicate one submitted or appealed claim now (the same rules and writes as the batch)."""
+    today = today or clock.today()
+    with transaction.atomic():
+        _adjudication_lock()
+        rows = list(Claim.objects.filter(pk=claim_id).select_for_update().values_list(*CLAIM_COLS))
+        if not rows:
+            raise ClaimError({"claim": [f"no claim {claim_id}"]})
+        if rows[0][1] not in ADJUDICABLE:
+            raise ClaimConflict({"claim": [f"claim C{claim_id:09d} is {rows[0][1]}, not submitted or appealed"]})
+        _adjudicate_rows(rows, today=today, by=by)
+    return Claim.objects.get(pk=claim_id)
+
+
+def claim_review(*, claim_id: int, decision: str, user=None, reason_code: str | None = None, note: str = "",
+                 today: datetime.date | None = None) -> Claim:
+    """An examiner approves (priced now) or denies (every line, with a reason code) a pended claim.
+
+    Two examiners at once: the second finds the claim no longer pended and gets ClaimConflict.
+    """
+    if user is not None and not user.has_perm("claims.review_claim"):
+        raise ClaimError({"user": ["You may not review claims."]})
+    if decision not in ("approve", "deny"):
+        raise ClaimError({"decision": [f"must be approve or deny, got {decision!r}"]})
+    if decision == "deny":
+        reason_code = str(reason_code or "50")
+        if reason_code not in engine.EXAMINER_DENIAL_CODES:
+            raise ClaimError({"reason_code": [f"must be one of {', '.join(engine.EXAMINER_DENIAL_CODES)}"]})
+    today = today or clock.today()
+    with transaction.atomic():
+        _adjudication_lock()
+        rows = list(Claim.objects.filter(pk=claim_id).select_for_update().values_list(*CLAIM_COLS))
+        if not rows:
+            raise ClaimError({"claim": [f"no claim {claim_id}"]})
+        if rows[0][1] != S.PENDED:
+            raise ClaimConflict({"claim": [f"claim C{claim_id:09d} is {rows[0][1]}, no longer pended"]})
+        _adjudicate_rows(rows, today=today, by=user, mode=decision, deny_code=reason_code or "", note=note)
+    return Claim.objects.get(pk=claim_id)
+
+
+def claim_appeal(*, claim_id: int, user=None, reason: str = "") -> Claim:
+    """Record an appeal of a denied claim; the next adjudication run re-adjudicates it."""
+    if user is not None and not (user.has_perm("claims.appeal_claim") or user.has_perm("claims.review_claim")
+                                 or getattr(getattr(user, "party_link", None), "role", None) == "provider_staff"):
+        raise ClaimError({"user": ["You may not appeal claims."]})
+    with transaction.atomic():
+        claim = Claim.objects.select_for_update().filter(pk=claim_id).first()
+        if claim is None:
+            raise ClaimError({"claim": [f"no claim {claim_id}"]})
+        if claim.state != S.DENIED:
+            raise ClaimConflict({"claim": [f"claim {claim.claim_number} is {claim.state}, not denied"]})
+        claim.appeal(by=user, description=f"appeal: {reason}" if reason else "appeal received")
+        claim.save(update_fields=["state"])
+    return claim
+
