@@ -1,0 +1,141 @@
+"""Intake edits (DOMAIN.md §3): a claim failing one is stored `rejected`, naming the field; malformed
+input is refused with a ClaimError naming the field and writes nothing."""
+import datetime
+from decimal import Decimal
+
+import pytest
+from django_fsm_log.models import StateLog
+
+from claims import services
+from claims.models import Accumulator, Claim, ClaimLine, LineResult
+from config import clock
+from tests.claims.helpers import assert_only_billed, fresh, new_npi, transitions
+
+D = Decimal
+
+
+def _submit(world, *, member_id=None, npi=None, service="2026-01-10", lines=None, on="2026-01-15"):
+    clock.clock_set(day=datetime.date.fromisoformat(on))
+    return services.claim_submit(
+        member_id=world.alice.member_id if member_id is None else member_id,
+        npi=world.mercy.npi if npi is None else npi,
+        service_date=service,
+        lines=[{"code": "99213", "billed": "200"}] if lines is None else lines,
+    )
+
+
+def _assert_rejected(claim, *, field, billed):
+    claim = fresh(claim)
+    assert claim.state == "rejected"
+    assert claim.rejection_field == field
+    assert claim.rejection_message
+    assert claim.billed == D(billed)
+    assert_only_billed(claim)
+    assert claim.reason_codes == ""
+    assert claim.duplicate_key == ""
+    # Rejected at once, with the field in the log; no adjudication, no accumulators.
+    assert transitions(claim) == [("submitted", "rejected", "reject", None,
+                                   f"intake edit failed on {field}: {claim.rejection_message}")]
+    services.claims_adjudicate_pending()
+    claim = fresh(claim)
+    assert claim.state == "rejected"
+    assert claim.adjudication_round == 0
+    assert not LineResult.objects.filter(claim=claim).exists()
+    assert not Accumulator.objects.exists()
+    assert_only_billed(claim)
+
+
+def test_a_clean_claim_passes_intake(world):
+    claim = _submit(world)
+    claim = fresh(claim)
+    assert claim.state == "submitted"
+    assert claim.rejection_field == ""
+    assert claim.received_date == clock.today()
+    assert claim.member_id == world.alice.pk and claim.provider_id == world.mercy.pk and claim.plan_id == world.plan.pk
+    assert claim.billed == D("200.00")
+    assert list(claim.lines.values_list("line_number", "procedure_code", "units", "billed")) == [(1, "99213", 1, D("200.00"))]
+
+
+def test_unknown_member_id(world):
+    claim = _submit(world, member_id="ZZZZZZZZZZ", lines=[{"code": "99213", "billed": "200"}, {"code": "70551", "billed": "50.5"}])
+    _assert_rejected(claim, field="member_id", billed="250.50")
+    assert fresh(claim).submitted_member_id == "ZZZZZZZZZZ"
+    assert fresh(claim).member_id is None
+    assert ClaimLine.objects.filter(claim=claim).count() == 2  # kept as sent
+
+
+def test_unknown_provider(world):
+    npi = new_npi()  # passes its check digit, registered nowhere
+    claim = _submit(world, npi=npi)
+    _assert_rejected(claim, field="npi", billed="200.00")
+    assert fresh(claim).submitted_npi == npi
+    assert fresh(claim).provider_id is None
+
+
+def test_npi_failing_its_check_digit(world):
+    good = world.mercy.npi
+    bad = good[:9] + str((int(good[9]) + 1) % 10)
+    claim = _submit(world, npi=bad)
+    _assert_rejected(claim, field="npi", billed="200.00")
+    assert "check digit" in fresh(claim).rejection_message
+
+
+def test_no_lines(world):
+    claim = _submit(world, lines=[])
+    _assert_rejected(claim, field="lines", billed="0.00")
+
+
+@pytest.mark.parametrize("billed", ["0", "0.00", "-5", "-0.01"])
+def test_billed_not_greater_than_zero(world, billed):
+    claim = _submit(world, lines=[{"code": "99213", "billed": "200"}, {"code": "70551", "billed": billed}])
+    _assert_rejected(claim, field="lines[1].billed", billed=str(D("200") + D(billed)))
+
+
+def test_unknown_procedure_code(world):
+    claim = _submit(world, lines=[{"code": "99213", "billed": "200"}, {"code": "00000", "billed": "10"}])
+    _assert_rejected(claim, field="lines[1].code", billed="210.00")
+    assert "00000" in fresh(claim).rejection_message
+
+
+def test_code_in_another_plans_schedule_is_unknown(make_world):
+    """The fee schedule that counts is the member's plan's."""
+    mine = make_world(fees={"99213": ("office_visit", "120.00")})
+    make_world(fees={"70551": ("imaging", "1500.00")})
+    claim = _submit(mine, lines=[{"code": "70551", "billed": "2500"}])
+    _assert_rejected(claim, field="lines[0].code", billed="2500.00")
+
+
+def test_service_date_after_received_date(world):
+    claim = _submit(world, service="2026-01-16", on="2026-01-15")
+    _assert_rejected(claim, field="service_date", billed="200.00")
+
+
+def test_service_date_on_received_date_is_fine(world):
+    claim = _submit(world, service="2026-01-15", on="2026-01-15")
+    assert fresh(claim).state == "submitted"
+
+
+# --- Malformed input: ClaimError naming the field, nothing written -----------------------------
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"lines": [{"code": "99213", "billed": "abc"}]}, "lines[0].billed"),
+        ({"lines": [{"code": "99213", "billed": "200"}, {"code": "70551", "billed": "1.234"}]}, "lines[1].billed"),
+        ({"lines": [{"code": "99213", "billed": 200.0}]}, "lines[0].billed"),  # a float says no cent
+        ({"lines": [{"code": "99213"}]}, "lines[0].billed"),
+        ({"lines": [{"code": "99213", "billed": "200", "units": 0}]}, "lines[0].units"),
+        ({"lines": [{"billed": "200"}]}, "lines[0].code"),
+        ({"lines": ["99213"]}, "lines[0]"),
+        ({"service": "2026-13-01"}, "service_date"),
+        ({"service": "yesterday"}, "service_date"),
+        ({"lines": "99213"}, "lines"),
+        ({"lines": {"code": "99213", "billed": "200"}}, "lines"),
+    ],
+)
+def test_malformed_input_is_refused_and_writes_nothing(world, kwargs, field):
+    before = (Claim.objects.count(), ClaimLine.objects.count(), StateLog.objects.count())
+    with pytest.raises(services.ClaimError) as exc:
+        _submit(world, **kwargs)
+    assert list(exc.value.message_dict) == [field]
+    assert (Claim.objects.count(), ClaimLine.objects.count(), StateLog.objects.count()) == before
