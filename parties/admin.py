@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
+from django.forms.models import BaseInlineFormSet
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -18,7 +19,13 @@ from django.utils.safestring import mark_safe
 
 from config.clock import clock_set, today
 from plans.models import Coverage, FundingArrangement, Plan
-from plans.selectors import coverage_on, coverage_periods_for_members
+from plans.selectors import (
+    coverage_on,
+    coverage_periods_for_members,
+    effective_period,
+    periods_overlap,
+    subscriber_current_period,
+)
 
 from .models import BusinessClock, Carrier, Employer, Member, PartyLink, Provider, Tpa
 from .services import member_create
@@ -104,10 +111,34 @@ class ProviderAdmin(admin.ModelAdmin):
     search_fields = ("name", "npi", "tin")
 
 
+class CoverageInlineFormSet(BaseInlineFormSet):
+    """Each row is checked against the stored rows by Coverage.clean(); this adds the rows of the
+    same form against each other (two new overlapping periods)."""
+
+    def clean(self):
+        super().clean()
+        member = self.instance
+        if member is None or member.pk is None:
+            return
+        current = subscriber_current_period(member=member)
+        seen = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE") or form.errors:
+                continue
+            period = effective_period(start=data.get("start"), end=data.get("end"), subscriber_current=current)
+            for other in seen:
+                if periods_overlap(a=period, b=other):
+                    form.add_error("start", f"Overlaps another period in this form ({other[0]} – {other[1] or 'open'}).")
+                    break
+            seen.append(period)
+
+
 class CoverageInline(admin.TabularInline):
     """A member's coverage periods; a dependent's blank dates follow its subscriber's."""
 
     model = Coverage
+    formset = CoverageInlineFormSet
     fields = ("plan", "start", "end")
     extra = 0
     verbose_name = "coverage period"

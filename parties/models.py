@@ -51,7 +51,10 @@ class Employer(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["ein"], condition=~Q(ein=""), name="employer_ein_unique"),
+            models.UniqueConstraint(
+                fields=["ein"], condition=~Q(ein=""), name="employer_ein_unique",
+                violation_error_code="unique", violation_error_message="An employer with this EIN already exists.",
+            ),
         ]
 
     def __str__(self) -> str:
