@@ -236,8 +236,10 @@ class StopLossPolicy(models.Model):
                 name="stop_loss_aggregate_amount_or_expected_not_both",
             ),
             models.CheckConstraint(
+                # Both or neither (spelled out: a comparison with NULL would let one alone pass).
                 condition=Q(expected_claims__isnull=True, aggregate_factor__isnull=True)
-                | Q(expected_claims__gte=0, aggregate_factor__gt=0),
+                | Q(expected_claims__isnull=False, aggregate_factor__isnull=False, expected_claims__gte=0,
+                    aggregate_factor__gt=0),
                 name="stop_loss_expected_claims_with_factor",
             ),
             models.UniqueConstraint(fields=["plan", "start"], name="stop_loss_one_policy_per_start"),

@@ -101,6 +101,7 @@ class FeeScheduleFactory(DjangoModelFactory):
 
     class Meta:
         model = FeeSchedule
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Fee schedule {n}")
 
