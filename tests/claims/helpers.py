@@ -167,7 +167,7 @@ def accumulator(member, *, scope="individual", year=Y2026, plan=None) -> tuple:
 
 def transitions(claim: Claim) -> list[tuple]:
     ct = ContentType.objects.get_for_model(Claim)
-    return list(StateLog.objects.filter(content_type=ct, object_id=claim.pk).order_by("timestamp", "pk")
+    return list(StateLog.objects.filter(content_type=ct, object_id=claim.pk).order_by("pk")
                 .values_list("source_state", "state", "transition", "by_id", "description"))
 
 
