@@ -5,6 +5,7 @@ are autocompletes, so a page costs the same number of queries whatever its size.
 the models' (field validators and clean()); the admin only shows it on the field it names.
 """
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
@@ -112,8 +113,14 @@ class ProviderAdmin(admin.ModelAdmin):
 
 
 class CoverageInlineFormSet(BaseInlineFormSet):
-    """Each row is checked against the stored rows by Coverage.clean(); this adds the rows of the
-    same form against each other (two new overlapping periods)."""
+    """All of a member's coverage rows are in this formset, so the overlap rule is checked here
+    across the rows as submitted (one period ended and the next started in the same save), not row
+    by row against the stored rows; Coverage.clean() still checks everything else."""
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        form.instance.overlap_checked_by_caller = True
+        return form
 
     def clean(self):
         super().clean()
@@ -149,7 +156,7 @@ class CoverageInline(admin.TabularInline):
         return super().get_formset(request, obj, **kwargs)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("plan__sponsor")
+        return super().get_queryset(request).select_related("member", "plan__sponsor")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "plan":
@@ -219,6 +226,13 @@ class MemberAdmin(admin.ModelAdmin):
         obj._state.adding = False
         obj._state.db = created._state.db
         messages.info(request, f"Member ID {created.member_id} was generated for {created.name}.")
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # Go on to the new member's page: its generated ID, ID card and coverage periods are there.
+        if "_addanother" not in request.POST and IS_POPUP_VAR not in request.POST:
+            request.POST = request.POST.copy()
+            request.POST["_continue"] = "1"
+        return super().response_add(request, obj, post_url_continue)
 
     @admin.display(description="ID card")
     def id_card(self, obj):
