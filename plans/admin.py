@@ -109,10 +109,17 @@ class CategoryBenefitAdmin(admin.ModelAdmin):
     autocomplete_fields = ("plan",)
 
 
+class PlanListFilter(admin.RelatedFieldListFilter):
+    """Filter by plan; a plan's name shows its sponsor, selected in the same query."""
+
+    def field_choices(self, field, request, model_admin):
+        return [(plan.pk, str(plan)) for plan in Plan.objects.select_related("sponsor")]
+
+
 @admin.register(Coverage)
 class CoverageAdmin(admin.ModelAdmin):
     list_display = ("member", "plan", "start_display", "end_display")
-    list_filter = ("plan",)
+    list_filter = (("plan", PlanListFilter),)
     search_fields = ("member__name", "member__member_id", "plan__name")
     list_select_related = ("member", "plan__sponsor")
     autocomplete_fields = ("member", "plan")
