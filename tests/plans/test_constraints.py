@@ -44,7 +44,7 @@ def test_raw_plan_with_valid_fields_saves():
 
 
 @pytest.mark.parametrize("overrides, constraint", [
-    ({"funding": "SELF"}, "plan_funding_valid"),
+    ({"funding": "SELF", "carrier": "new"}, "plan_funding_valid"),
     ({"funding": "ASC"}, "plan_carrier_when_needed"),
     ({"funding": "FULLY_INSURED"}, "plan_carrier_when_needed"),
     ({"deductible_individual": D("-1")}, "plan_money_non_negative"),
@@ -59,6 +59,8 @@ def test_raw_plan_with_valid_fields_saves():
     ({"year_start": datetime.date(2028, 2, 29)}, "plan_year_start_not_feb_29"),
 ])
 def test_plan_constraints(overrides, constraint):
+    if overrides.get("carrier") == "new":
+        overrides = {**overrides, "carrier": CarrierFactory()}
     raw_save_fails(Plan(**plan_fields(**overrides)), constraint)
     assert Plan.objects.count() == 0
 
