@@ -41,22 +41,27 @@ class Claim(FSMModelMixin, models.Model):
     # What the provider sent, kept as sent so a rejection can say what was wrong.
     submitted_member_id = models.CharField("member ID as submitted", max_length=40)
     submitted_npi = models.CharField("NPI as submitted", max_length=40)
-    member = models.ForeignKey(Member, null=True, blank=True, on_delete=models.PROTECT, related_name="claims")
+    # (member, state) is indexed below; every index here costs the batch UPDATE, so no more than needed.
+    member = models.ForeignKey(Member, null=True, blank=True, on_delete=models.PROTECT, related_name="claims",
+                               db_index=False)
     provider = models.ForeignKey(Provider, null=True, blank=True, on_delete=models.PROTECT, related_name="claims")
     plan = models.ForeignKey(Plan, null=True, blank=True, on_delete=models.PROTECT, related_name="claims")
     service_date = models.DateField()
-    received_date = models.DateField(db_index=True)
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    received_date = models.DateField()
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+", db_index=False)
 
-    state = FSMField(default=S.SUBMITTED, choices=S.choices, protected=True, db_index=True)
-    # Hash of provider, member, service date and the multiset of (code, units, billed): an exact
-    # duplicate (CARC 18) has the same key. Blank for a rejected claim.
-    duplicate_key = models.CharField(max_length=40, blank=True, db_index=True)
+    state = FSMField(default=S.SUBMITTED, choices=S.choices, protected=True, db_index=False)
+    # SHA-1 of provider, member, service date and the multiset of (code, units, billed): an exact
+    # duplicate (CARC 18) has the same key. Blank for a rejected claim. Not indexed: candidates are
+    # found through (member, service_date), which costs the batch UPDATE far less than a random key.
+    duplicate_key = models.CharField(max_length=40, blank=True)
     rejection_field = models.CharField(max_length=60, blank=True)
     rejection_message = models.CharField(max_length=300, blank=True)
     adjudication_round = models.PositiveSmallIntegerField(default=0)
     is_duplicate = models.BooleanField(default=False)
-    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                     db_index=False)
     family_coverage = models.BooleanField(default=False)
     plan_year_start = models.DateField(null=True, blank=True)
     adjudicated_on = models.DateField(null=True, blank=True)
@@ -83,7 +88,7 @@ class Claim(FSMModelMixin, models.Model):
         ]
         indexes = [
             models.Index(fields=["state", "received_date", "id"], name="claim_work_queue"),
-            models.Index(fields=["member", "state"], name="claim_member_state"),
+            models.Index(fields=["member", "service_date"], name="claim_member_service"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -193,8 +198,9 @@ class LineResult(models.Model):
     Each adjudication round writes a new set; the claim's current figures are its latest round.
     """
 
-    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="line_results")
-    line = models.ForeignKey(ClaimLine, on_delete=models.CASCADE, related_name="results")
+    # Indexed by the (claim, round) index and the (line, round) unique constraint below.
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="line_results", db_index=False)
+    line = models.ForeignKey(ClaimLine, on_delete=models.CASCADE, related_name="results", db_index=False)
     round = models.PositiveSmallIntegerField()
     category = models.CharField(max_length=40, blank=True)
     fee = models.DecimalField(null=True, blank=True, **MONEY)

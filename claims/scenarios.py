@@ -15,10 +15,9 @@ from django.db import transaction
 
 from config import clock
 from parties import services as party_services
-from parties.models import Carrier, Employer, Member, Provider
+from parties.models import Provider
 from parties.validators import npi_is_valid
 from plans import services as plan_services
-from plans.models import Plan
 
 from . import services as claim_services
 from .engine import EXAMINER_DENIAL_CODES
@@ -231,7 +230,7 @@ def scenario_load(*, text: str) -> Scenario:
         sc.providers[key] = {"name": str(spec.get("name") or key), "npi": npi, "network": network,
                              "tin": str(spec.get("tin") or "")}
 
-    for key, emp in sc.employers.items():
+    for emp in sc.employers.values():
         raw = emp.pop("stop_loss_raw")
         emp["stop_loss"] = _check_stop_loss(raw, f"{emp['path']}.stop_loss", emp["funding"], sc) if raw is not None else None
 

@@ -26,6 +26,7 @@ from plans.selectors import coverage_context_for_members, coverage_on, fee_sched
 from . import engine
 from .fsm_log import buffered_transition_log, transition_log_flush
 from .models import Accumulator, Claim, ClaimLine, ClaimState, LineResult
+from .selectors import claim_duplicate_candidates
 
 S = ClaimState
 ADJUDICABLE = (S.SUBMITTED, S.APPEALED)
@@ -213,7 +214,7 @@ class _AccumulatorBook:
     def __init__(self, member_ids):
         self.rows: dict[tuple, list] = {}  # (plan, member, scope, year) -> [id, ded, oop, dirty]
         for aid, plan_id, member_id, scope, year, ded, oop in Accumulator.objects.filter(
-            member_id__in=set(member_ids)
+            member_id__any=set(member_ids)
         ).values_list("id", "plan_id", "member_id", "scope", "plan_year_start", "deductible_met", "oop_met"):
             self.rows[(plan_id, member_id, scope, year)] = [aid, ded, oop, False]
 
@@ -263,7 +264,7 @@ def _adjudicate_rows(rows: list[tuple], *, today: datetime.date, by=None, mode: 
     """
     claim_ids = [r[0] for r in rows]
     lines_by_claim: dict[int, list] = defaultdict(list)
-    for claim_id, line_id, code, units, billed in ClaimLine.objects.filter(claim_id__in=claim_ids).order_by(
+    for claim_id, line_id, code, units, billed in ClaimLine.objects.filter(claim_id__any=claim_ids).order_by(
         "claim_id", "line_number"
     ).values_list("claim_id", "id", "procedure_code", "units", "billed"):
         lines_by_claim[claim_id].append((line_id, code, units, billed))
@@ -273,15 +274,13 @@ def _adjudicate_rows(rows: list[tuple], *, today: datetime.date, by=None, mode: 
     plan_ids = {p[0] for ps in periods.values() for p in ps} | {r[4] for r in rows if r[4]}
     terms_by_plan = plan_terms_for(plan_ids=plan_ids)
     fees = fee_schedule_lookup(schedule_ids={t.fee_schedule_id for t in terms_by_plan.values()})
-    network = dict(Provider.objects.filter(pk__in={r[3] for r in rows}).values_list("pk", "network"))
+    network = dict(Provider.objects.filter(pk__any={r[3] for r in rows}).values_list("pk", "network"))
     family_of = {m: (s or m) for m, s in subscriber_of.items()}
     book = _AccumulatorBook(member_ids | set(family_of.values()))
 
     earlier: dict[str, list] = defaultdict(list)  # duplicate key -> [[received, id, is_duplicate]]
     if mode == "auto":
-        for cid, received, key, is_dup in Claim.objects.filter(
-            duplicate_key__in={r[7] for r in rows}
-        ).exclude(state=S.REJECTED).values_list("id", "received_date", "duplicate_key", "is_duplicate"):
+        for cid, received, key, is_dup, *_ in claim_duplicate_candidates(member_dates={(r[2], r[5]) for r in rows}):
             earlier[key].append([received, cid, is_dup])
         for entries in earlier.values():
             entries.sort()
