@@ -1,16 +1,18 @@
 """django-fsm-log storage that can buffer transition rows.
 
-Outside `buffered_transition_log()` it behaves like django-fsm-log's SimpleBackend (one row per
-transition, written at once). Inside, rows are collected so that a batch (auto-adjudication of a
-chunk, a payment cycle) writes them in one statement, in the same transaction as its state changes.
+Outside `buffered_transition_log()` each transition's row is written at once, like django-fsm-log's
+SimpleBackend. Inside, rows are collected so that a batch (auto-adjudication of a chunk, a payment
+cycle) writes them in one statement, in the same transaction as its state changes. Rows are stamped
+with the project's clock, so a simulated day shows in a claim's history as that day.
 """
 import contextlib
 import contextvars
 
 from django.contrib.contenttypes.models import ContentType
-from django.utils import timezone
 from django_fsm_log.backends import SimpleBackend
 from django_fsm_log.helpers import FSMLogDescriptor
+
+from config import clock
 
 _buffer: contextvars.ContextVar[list | None] = contextvars.ContextVar("fsm_log_buffer", default=None)
 
@@ -18,9 +20,6 @@ _buffer: contextvars.ContextVar[list | None] = contextvars.ContextVar("fsm_log_b
 class BufferedBackend(SimpleBackend):
     @staticmethod
     def post_transition_callback(sender, instance, name, source, target, **kwargs):
-        rows = _buffer.get()
-        if rows is None:
-            return SimpleBackend.post_transition_callback(sender, instance, name, source, target, **kwargs)
         if target is None:
             return None
         try:
@@ -31,7 +30,12 @@ class BufferedBackend(SimpleBackend):
             description = FSMLogDescriptor(instance, "description").get()
         except AttributeError:
             description = None
-        rows.append((sender, instance.pk, source, target, name, getattr(by, "pk", by), description))
+        row = (sender, instance.pk, source, target, name, getattr(by, "pk", by), description)
+        rows = _buffer.get()
+        if rows is not None:
+            rows.append(row)
+        else:
+            transition_log_flush([row])
         return None
 
 
@@ -54,7 +58,7 @@ def transition_log_flush(rows: list, *, timestamp=None) -> int:
 
     from config.bulk import bulk_insert
 
-    stamp = timestamp or timezone.now()
+    stamp = timestamp or clock.now()
     ct_ids: dict = {}
     out = []
     for sender, object_id, source, target, name, by_id, description in rows:
