@@ -30,7 +30,8 @@ class BufferedBackend(SimpleBackend):
             description = FSMLogDescriptor(instance, "description").get()
         except AttributeError:
             description = None
-        row = (sender, instance.pk, source, target, name, getattr(by, "pk", by), description)
+        # The instance, not its pk: a claim rejected at intake transitions before its first save.
+        row = (sender, instance, source, target, name, getattr(by, "pk", by), description)
         rows = _buffer.get()
         if rows is not None:
             rows.append(row)
@@ -61,11 +62,11 @@ def transition_log_flush(rows: list, *, timestamp=None) -> int:
     stamp = timestamp or clock.now()
     ct_ids: dict = {}
     out = []
-    for sender, object_id, source, target, name, by_id, description in rows:
+    for sender, instance, source, target, name, by_id, description in rows:
         ct_id = ct_ids.get(sender)
         if ct_id is None:
             ct_id = ct_ids[sender] = ContentType.objects.get_for_model(sender).pk
-        out.append((stamp, by_id, source, target, name, ct_id, object_id, description))
+        out.append((stamp, by_id, source, target, name, ct_id, instance.pk, description))
     bulk_insert(
         StateLog,
         ["timestamp", "by_id", "source_state", "state", "transition", "content_type_id", "object_id", "description"],

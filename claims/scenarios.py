@@ -643,8 +643,8 @@ def _normal(value):
         return Decimal(repr(value) if isinstance(value, float) else str(value)).quantize(Decimal("0.01"))
     if isinstance(value, str):
         try:
-            d = Decimal(value)
-            if d.is_finite() and "." in value:
+            d = Decimal(value.strip())
+            if d.is_finite():
                 return d.quantize(Decimal("0.01"))
         except InvalidOperation:
             pass

@@ -138,7 +138,7 @@ def claim_submit(*, member_id: str, npi: str, service_date, lines, submitted_by=
         codes_known = set(FeeScheduleEntry.objects.filter(code__in=[ln.code for ln in parsed]).values_list("code", flat=True))
     failed = _intake_edits(member=member, provider=provider, npi=npi, service_date=service_date,
                            received_date=received_date, lines=parsed, codes_known=codes_known)
-    with transaction.atomic():
+    with transaction.atomic(), buffered_transition_log() as log_rows:
         claim = Claim(
             submitted_member_id=member_id[:40], submitted_npi=npi[:40], member=member, provider=provider, plan=plan,
             service_date=service_date, received_date=received_date, submitted_by=submitted_by,
@@ -147,16 +147,17 @@ def claim_submit(*, member_id: str, npi: str, service_date, lines, submitted_by=
         if failed is None:
             claim.duplicate_key = duplicate_key_for(provider_id=provider.pk, member_id=member.pk,
                                                     service_date=service_date, lines=parsed)
+        else:
+            # Rejected before the first save: the row never holds a state its figures contradict.
+            field, message = failed
+            claim.rejection_field, claim.rejection_message = field, message
+            claim.reject(by=submitted_by, description=f"intake edit failed on {field}: {message}")
         claim.save()
         ClaimLine.objects.bulk_create([
             ClaimLine(claim=claim, line_number=i + 1, procedure_code=ln.code[:10], units=ln.units, billed=ln.billed)
             for i, ln in enumerate(parsed)
         ])
-        if failed is not None:
-            field, message = failed
-            claim.rejection_field, claim.rejection_message = field, message
-            claim.reject(by=submitted_by, description=f"intake edit failed on {field}: {message}")
-            claim.save(update_fields=["state", "rejection_field", "rejection_message"])
+        transition_log_flush(log_rows)
     return claim
 
 
