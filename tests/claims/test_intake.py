@@ -91,6 +91,16 @@ def test_billed_not_greater_than_zero(world, billed):
     _assert_rejected(claim, field="lines[1].billed", billed=str(D("200") + D(billed)))
 
 
+@pytest.mark.parametrize("lines", [[{"code": "99213", "billed": "-5"}],
+                                   [{"code": "99213", "billed": "10"}, {"code": "70551", "billed": "-50"}]])
+def test_negative_claim_total_is_rejected_too(world, lines):
+    """A rejected claim keeps what was sent, a negative total included."""
+    claim = _submit(world, lines=lines)
+    total = sum(D(ln["billed"]) for ln in lines)
+    assert total < 0
+    _assert_rejected(claim, field=f"lines[{len(lines) - 1}].billed", billed=str(total))
+
+
 def test_unknown_procedure_code(world):
     claim = _submit(world, lines=[{"code": "99213", "billed": "200"}, {"code": "00000", "billed": "10"}])
     _assert_rejected(claim, field="lines[1].code", billed="210.00")
