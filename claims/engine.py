@@ -26,8 +26,17 @@ DENIAL_MEANING = {
 }
 
 
+_FMT: dict = {}
+
+
 def fmt(d: Decimal) -> str:
-    return f"{d:,.2f}"
+    """1,234.50 — memoised: the same fees, limits and amounts recur on line after line."""
+    s = _FMT.get(d)
+    if s is None:
+        s = f"{d:,.2f}"
+        if len(_FMT) < 100_000:
+            _FMT[d] = s
+    return s
 
 
 @dataclass(slots=True)

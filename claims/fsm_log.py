@@ -66,7 +66,8 @@ def transition_log_flush(rows: list, *, timestamp=None) -> int:
         ct_id = ct_ids.get(sender)
         if ct_id is None:
             ct_id = ct_ids[sender] = ContentType.objects.get_for_model(sender).pk
-        out.append((stamp, by_id, source, target, name, ct_id, instance.pk, description))
+        object_id = instance if isinstance(instance, int) else instance.pk
+        out.append((stamp, by_id, source, target, name, ct_id, object_id, description))
     bulk_insert(
         StateLog,
         ["timestamp", "by_id", "source_state", "state", "transition", "content_type_id", "object_id", "description"],

@@ -25,7 +25,7 @@ from plans.selectors import coverage_context_for_members, coverage_on, fee_sched
 
 from . import engine
 from .fsm_log import buffered_transition_log, transition_log_flush
-from .models import Accumulator, Claim, ClaimLine, ClaimState, LineResult
+from .models import Accumulator, Claim, ClaimLine, ClaimState, LineResult, claim_transition_target
 from .selectors import claim_duplicate_candidates
 
 S = ClaimState
@@ -287,6 +287,7 @@ def _adjudicate_rows(rows: list[tuple], *, today: datetime.date, by=None, mode: 
             entries.sort()
 
     result_rows, claim_rows, new_states = [], [], {}
+    by_id = getattr(by, "pk", None)
     with buffered_transition_log() as log_rows:
         for cid, state, member_id, provider_id, plan_id, service_date, received, dkey, billed_total, rnd in rows:
             raw_lines = lines_by_claim[cid]
@@ -334,12 +335,10 @@ def _adjudicate_rows(rows: list[tuple], *, today: datetime.date, by=None, mode: 
                                                        acc=acc)
                     book.store(plan_id=plan_id, member_id=member_id, family_id=family_id, year=year, acc=acc)
 
-            claim = Claim.from_db("default", ["id", "state"], [cid, state])
-            transition = outcome.transition
-            if mode != "auto":
-                transition = "review_" + transition
-            getattr(claim, transition)(by=by, description=outcome.description)
-            new_states[cid] = claim.state
+            transition = outcome.transition if mode == "auto" else "review_" + outcome.transition
+            target = claim_transition_target(transition, state)
+            log_rows.append((Claim, cid, state, target, transition, by_id, outcome.description))
+            new_states[cid] = target
 
             if outcome.lines:
                 rnd += 1
@@ -357,7 +356,7 @@ def _adjudicate_rows(rows: list[tuple], *, today: datetime.date, by=None, mode: 
                     if entry[1] == cid:
                         entry[2] = True
             claim_rows.append((
-                cid, claim.state, plan_id, rnd, outcome.duplicate, duplicate_of, family,
+                cid, target, plan_id, rnd, outcome.duplicate, duplicate_of, family,
                 year or (terms.plan_year_start(service_date) if terms else None), today, outcome.reason_codes,
                 totals["allowed"], totals["deductible"], totals["copay"], totals["coinsurance"],
                 totals["not_covered"], totals["balance_billed"], totals["plan_paid"],
