@@ -842,3 +842,27 @@ def test_state_cannot_be_set_directly(world):
     with pytest.raises(AttributeError):
         claim.state = "paid"
     assert fresh(claim).state == "submitted"
+
+
+# --- Order of pricing -------------------------------------------------------------------------
+
+def test_accumulators_apply_in_received_order_not_service_date_order(world):
+    later_service = world.submit(on="2026-03-01", service="2026-02-20", lines=[("70551", 2500)])
+    earlier_service = world.submit(on="2026-03-02", service="2026-01-05", lines=[("70551", 2500)])
+    run("2026-03-03")
+    assert fresh(later_service).deductible == D("1000.00")
+    assert fresh(earlier_service).deductible == ZERO
+
+
+def test_appealed_claim_keeps_its_place_in_received_order(world):
+    plan_services.coverage_change(member=world.alice, end=day("2026-01-31"), set_end=True)
+    appealed = world.submit(on="2026-02-15", service="2026-02-10", lines=[("70551", 2500)])
+    run("2026-02-15")
+    assert codes(appealed) == "27"
+    plan_services.coverage_change(member=world.alice, end=None, set_end=True)
+    newer = world.submit(on="2026-03-01", service="2026-02-25", lines=[("70551", 2400)])
+    appeal(appealed, on="2026-03-02")
+    run("2026-03-03")  # one run: the appealed claim (received 02-15) goes first
+    assert fresh(appealed).deductible == D("1000.00")
+    assert fresh(newer).deductible == ZERO
+    assert fresh(appealed).received_date == day("2026-02-15")
