@@ -155,7 +155,8 @@ def money_report(*, employers: dict[str, Employer], carriers: dict[str, Carrier]
     paid_from = {}
     for claim_id, kind, acct_employer, acct_carrier in Payment.objects.filter(
         claim__in=[c.pk for c in claims.values()]
-    ).values_list("claim_id", "payer_account__kind", "payer_account__employer_id", "payer_account__carrier_id"):
+    ).values_list("claim_id", "remittance__payer_account__kind", "remittance__payer_account__employer_id",
+                  "remittance__payer_account__carrier_id"):
         if kind == K.SPONSOR_CLAIMS:
             paid_from[claim_id] = f"employer:{employer_key.get(acct_employer, acct_employer)}"
         else:
@@ -195,23 +196,20 @@ def remittance_advice_for(*, remittance: RemittanceAdvice) -> dict:
     """The remittance as an 835 would carry it: payer(s), payee, total, and per claim its billed and
     paid amounts, the patient's responsibility, and per line the adjustments (group, CARC, amount),
     from the line results of the claim's current adjudication round."""
-    remittance = RemittanceAdvice.objects.select_related("provider", "cycle").get(pk=remittance.pk)
-    payments = list(
-        Payment.objects.filter(remittance=remittance).select_related(
-            "claim", "claim__member", "payer_account", "payer_account__employer", "payer_account__carrier")
-        .order_by("claim__received_date", "claim_id")
-    )
+    remittance = RemittanceAdvice.objects.select_related(
+        "provider", "employer", "payer_account", "payer_account__employer", "payer_account__carrier",
+    ).get(pk=remittance.pk)
+    payer = remittance.payer_account
+    payments = list(Payment.objects.filter(remittance=remittance).select_related("claim", "claim__member")
+                    .order_by("claim__received_date", "claim_id"))
     results = defaultdict(list)
     rounds = {p.claim_id: p.claim.adjudication_round for p in payments}
     for r in LineResult.objects.filter(claim_id__in=rounds).select_related("line").order_by("claim_id", "line__line_number"):
         if r.round == rounds[r.claim_id]:
             results[r.claim_id].append(r)
-    payers = {}
     claims_out = []
     for p in payments:
         claim = p.claim
-        payer = p.payer_account
-        payers[payer.pk] = {"account": payer.key, "name": str(payer)}
         claims_out.append({
             "claim_number": claim.claim_number,
             "status": "1",  # processed as primary
@@ -224,7 +222,6 @@ def remittance_advice_for(*, remittance: RemittanceAdvice) -> dict:
             "patient_responsibility": money(claim.member_responsibility),
             "provider_write_off": money(claim.provider_write_off),
             "reason_codes": claim.reason_code_list,
-            "payer_account": payer.key,
             "lines": [
                 {
                     "line_number": r.line.line_number,
@@ -244,7 +241,9 @@ def remittance_advice_for(*, remittance: RemittanceAdvice) -> dict:
         "payment_run": remittance.cycle_id,
         "issued_on": remittance.issued_on.isoformat(),
         "payee": {"name": remittance.provider.name, "npi": remittance.provider.npi, "tin": remittance.provider.tin},
-        "payers": list(payers.values()),
+        "payer": {"account": payer.key, "name": str(payer)},
+        "sponsor": remittance.employer.name,
+        "ledger_transaction": remittance.transaction_id,
         "total_paid": money(sum((p.amount for p in payments), ZERO)),
         "claim_count": len(payments),
         "claims": claims_out,

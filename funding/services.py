@@ -11,7 +11,9 @@ Rules every service here keeps:
 
 Claims are paid in sets: rows are read with values_list, payments and ledger entries go in with
 COPY (`config.bulk.bulk_insert`), the claims' new states with one UPDATE per chunk, and the
-transition log rows in one COPY per chunk (`claims.fsm_log`).
+transition log rows in one COPY per chunk (`claims.fsm_log`). The transitions are the claim's
+declared django-fsm transitions (`pay`, `await_funds`), applied through their metadata
+(`claims.models.claim_transition_target`) as the batch adjudication does, without two signals per claim.
 """
 import calendar
 import datetime
@@ -27,7 +29,7 @@ from django.db import connection, transaction
 from django.db.models import Sum
 
 from claims.fsm_log import buffered_transition_log, transition_log_flush
-from claims.models import Claim, ClaimState
+from claims.models import Claim, ClaimState, claim_transition_target
 from config import clock
 from config.bulk import bulk_insert, bulk_update
 from config.money import round_half_up, to_money
@@ -219,21 +221,25 @@ def _plan_money(plan_ids) -> dict[int, PlanMoney]:
 
 
 class _PaymentRun:
-    """Pays claims in chunks inside the caller's transaction: payments, ledger, remittances, states.
+    """Pays claims in chunks inside the caller's transaction.
 
-    `pay` and `hold` collect; every `chunk_size` claims (and at `finish`) one flush writes the
-    chunk with a handful of statements whatever its size.
+    `pay` and `hold` collect; every `chunk_size` claims one flush writes the chunk with a handful of
+    statements whatever its size: the payments (COPY), the claims' states (one UPDATE), the
+    transition log (COPY). A remittance advice is one payment from one payer account to one provider
+    for one sponsor's claims; `finish` posts one ledger transaction per remittance that moved money.
     """
 
     def __init__(self, *, kind: str, today: datetime.date, by, chunk_size: int, log_rows: list):
         self.kind, self.today, self.by, self.chunk_size, self.log_rows = kind, today, by, chunk_size, log_rows
         self.cycle: PaymentCycle | None = None
-        self.remittance_of: dict[int, int] = {}  # provider id -> remittance id
-        self.remit_totals: dict[int, list] = defaultdict(lambda: [ZERO, 0])
+        # (payer account id, provider id, sponsor id) -> [remittance id, amount, claims, ids digest, plan money]
+        self.remittances: dict[tuple, list] = {}
         self.paying: list[tuple] = []  # (claim id, state, amount, plan money, provider id)
-        self.holding: list[tuple] = []  # (claim id,) approved -> awaiting_funds
+        self.holding: list[int] = []  # claim ids: approved -> awaiting_funds
         self.paid_count, self.paid_amount, self.held_count = 0, ZERO, 0
         self.account_ids: dict[AccountSpec, int] = {}
+        self.by_id = getattr(by, "pk", by)
+        self._targets: dict[tuple, str] = {}
 
     def ensure_cycle(self) -> PaymentCycle:
         if self.cycle is None:
@@ -259,80 +265,89 @@ class _PaymentRun:
         if need:
             self.account_ids.update(accounts_ensure(specs=need))
 
+    def _transition(self, claim_id: int, state: str, name: str, description: str) -> str:
+        """Apply the declared transition `name` (django-fsm's metadata decides where it leads, and refuses
+        one that is not declared) and log it; the new states are written in one UPDATE per chunk."""
+        target = self._targets.get((name, state))
+        if target is None:
+            target = self._targets[(name, state)] = claim_transition_target(name, state)
+        self.log_rows.append((Claim, claim_id, state, target, name, self.by_id, description))
+        return target
+
     def flush(self) -> None:
         if not self.paying and not self.holding:
             return
         cycle = self.ensure_cycle()
-        today, by = self.today, self.by
-        specs = set()
-        for _, _, amount, plan, provider_id in self.paying:
-            specs.add(self.payer_spec(plan))
-            if amount > 0:
-                specs.add(provider_spec(provider_id))
-                if plan.funding == F.ASC:
-                    specs.update((receivable_spec(plan.sponsor_id, plan.carrier_id), sponsor_spec(plan.sponsor_id)))
-        self._accounts(specs)
+        today = self.today
+        self._accounts({self.payer_spec(r[3]) for r in self.paying})
         acct = self.account_ids
 
-        # One ledger transaction per payer account and sponsor in this chunk.
-        groups: dict[tuple, list] = defaultdict(list)
-        for row in self.paying:
-            if row[2] > 0:
-                groups[(acct[self.payer_spec(row[3])], row[3].sponsor_id)].append(row)
-        postings, group_keys = [], []
-        for (payer_id, sponsor_id), rows in groups.items():
-            p = Posting(kind=T.CLAIM_PAYMENT, date=today, employer_id=sponsor_id,
-                        key=f"claim-payment:{payer_id}:{_ids_digest(r[0] for r in rows)}",
-                        memo=f"{len(rows)} claims paid, payment run {cycle.pk}")
-            for _, _, amount, plan, provider_id in rows:
-                p.move(source=payer_id, target=acct[provider_spec(provider_id)], amount=amount)
-                if plan.funding == F.ASC:  # the carrier now holds a receivable from the sponsor
-                    p.move(source=acct[sponsor_spec(plan.sponsor_id)],
-                           target=acct[receivable_spec(plan.sponsor_id, plan.carrier_id)], amount=amount)
-            postings.append(p)
-            group_keys.append((payer_id, sponsor_id))
-        txn_of_group = dict(zip(group_keys, _post(postings)))
-
-        new_providers = sorted({r[4] for r in self.paying} - set(self.remittance_of))
-        if new_providers:
-            made = RemittanceAdvice.objects.bulk_create(
-                [RemittanceAdvice(cycle=cycle, provider_id=p, issued_on=today) for p in new_providers])
-            self.remittance_of.update({r.provider_id: r.pk for r in made})
+        keys = [(acct[self.payer_spec(plan)], provider_id, plan.sponsor_id)
+                for _, _, _, plan, provider_id in self.paying]
+        new = sorted({k for k in keys if k not in self.remittances})
+        if new:
+            made = RemittanceAdvice.objects.bulk_create([
+                RemittanceAdvice(cycle=cycle, payer_account_id=payer, provider_id=provider, employer_id=sponsor,
+                                 issued_on=today) for payer, provider, sponsor in new
+            ])
+            for key, remittance in zip(new, made):
+                self.remittances[key] = [remittance.pk, ZERO, 0, hashlib.sha1(), None]
 
         payment_rows, claim_rows = [], []
-        description = "paid in payment cycle" if self.kind == PaymentCycle.Kind.CYCLE else "paid: released by a deposit"
-        for claim_id, state, amount, plan, provider_id in self.paying:
-            payer_id = acct[self.payer_spec(plan)]
-            txn_id = txn_of_group[(payer_id, plan.sponsor_id)] if amount > 0 else None
-            payment_rows.append((claim_id, amount, payer_id, provider_id, today, cycle.pk,
-                                 self.remittance_of[provider_id], txn_id))
-            claim = Claim.from_db("default", ["id", "state"], [claim_id, state])
-            claim.pay(paid_on=today, by=by, description=f"{description} {cycle.pk}: {amount}")
-            claim_rows.append((claim_id, claim.state, today))
-            totals = self.remit_totals[provider_id]
-            totals[0] += amount
-            totals[1] += 1
+        paid_note = ("paid in payment cycle" if self.kind == PaymentCycle.Kind.CYCLE
+                     else "paid: released by a deposit") + f" {cycle.pk}"
+        for key, (claim_id, state, amount, plan, _) in zip(keys, self.paying):
+            remittance = self.remittances[key]
+            remittance[1] += amount
+            remittance[2] += 1
+            remittance[3].update(b"%d," % claim_id)
+            remittance[4] = plan
+            payment_rows.append((claim_id, remittance[0], amount, today))
+            claim_rows.append((claim_id, self._transition(claim_id, state, "pay", paid_note), today))
             self.paid_amount += amount
+        hold_note = f"awaiting funds: the sponsor's balance does not cover it (payment cycle {cycle.pk})"
         for claim_id in self.holding:
-            claim = Claim.from_db("default", ["id", "state"], [claim_id, S.APPROVED])
-            claim.await_funds(by=by, description=f"awaiting funds: the sponsor's balance does not cover it "
-                                                 f"(payment cycle {cycle.pk})")
-            claim_rows.append((claim_id, claim.state, None))
-        bulk_insert(Payment, ("claim_id", "amount", "payer_account_id", "provider_id", "paid_on", "cycle_id",
-                              "remittance_id", "transaction_id"), payment_rows)
+            claim_rows.append((claim_id, self._transition(claim_id, S.APPROVED, "await_funds", hold_note), None))
+        bulk_insert(Payment, ("claim_id", "remittance_id", "amount", "paid_on"), payment_rows)
         bulk_update(Claim, "id", ("state", "paid_on"), claim_rows)
         transition_log_flush(self.log_rows, timestamp=clock.now())
         self.paid_count += len(self.paying)
         self.held_count += len(self.holding)
         self.paying, self.holding = [], []
 
+    def _post_remittances(self) -> list[tuple]:
+        """One balanced ledger transaction per remittance that moved money; returns the remittance rows."""
+        specs = set()
+        for (_, provider_id, sponsor_id), (_, amount, _, _, plan) in self.remittances.items():
+            if amount > 0:
+                specs.add(provider_spec(provider_id))
+                if plan.funding == F.ASC:
+                    specs.update((receivable_spec(sponsor_id, plan.carrier_id), sponsor_spec(sponsor_id)))
+        self._accounts(specs)
+        acct = self.account_ids
+        postings, posted = [], []
+        for (payer_id, provider_id, sponsor_id), (rid, amount, count, digest, plan) in self.remittances.items():
+            if amount <= 0:
+                continue
+            p = Posting(kind=T.CLAIM_PAYMENT, date=self.today, employer_id=sponsor_id,
+                        key=f"claim-payment:{payer_id}:{provider_id}:{digest.hexdigest()}",
+                        memo=f"remittance {rid}: {count} claims, payment run {self.cycle.pk}")
+            p.move(source=payer_id, target=acct[provider_spec(provider_id)], amount=amount)
+            if plan.funding == F.ASC:  # the carrier now holds a receivable from the sponsor
+                p.move(source=acct[sponsor_spec(sponsor_id)], target=acct[receivable_spec(sponsor_id, plan.carrier_id)],
+                       amount=amount)
+            postings.append(p)
+            posted.append(rid)
+        txn_of = dict(zip(posted, _post(postings)))
+        return [(rid, amount, count, txn_of.get(rid)) for rid, amount, count, _, _ in self.remittances.values()]
+
     def finish(self) -> PaymentCycle | None:
         self.flush()
         if self.cycle is None:
             return None
-        if self.remit_totals:
-            bulk_update(RemittanceAdvice, "id", ("amount", "claim_count"),
-                        [(self.remittance_of[p], amt, n) for p, (amt, n) in self.remit_totals.items()])
+        rows = self._post_remittances()
+        if rows:
+            bulk_update(RemittanceAdvice, "id", ("amount", "claim_count", "transaction_id"), rows)
         cycle = self.cycle
         cycle.claims_paid, cycle.amount_paid, cycle.claims_awaiting_funds = (
             self.paid_count, self.paid_amount, self.held_count)
@@ -516,10 +531,10 @@ def reimbursement_billing_run(*, today: datetime.date | None = None) -> list[Rei
     with transaction.atomic():
         _funding_lock()
         rows = list(
-            Payment.objects.filter(amount__gt=0, paid_on__lte=today, payer_account__kind=K.CARRIER,
+            Payment.objects.filter(amount__gt=0, paid_on__lte=today, remittance__payer_account__kind=K.CARRIER,
                                    claim__plan__funding=F.ASC, claim__reimbursement_item__isnull=True)
             .order_by("paid_on", "claim_id")
-            .values_list("claim_id", "amount", "claim__plan__sponsor_id", "payer_account__carrier_id")
+            .values_list("claim_id", "amount", "remittance__employer_id", "remittance__payer_account__carrier_id")
         )
         if not rows:
             return []

@@ -161,7 +161,7 @@ def test_zero_plan_paid_claim_is_paid_at_once_with_a_zero_payment(funding):
     zero.refresh_from_db()
     assert (zero.state, zero.paid_on) == ("paid", TODAY)
     payment = Payment.objects.get(claim=zero)
-    assert (payment.amount, payment.transaction_id) == (D("0.00"), None)
+    assert (payment.amount, payment.transaction, payment.remittance.transaction_id) == (D("0.00"), None, None)
     expected_payer = f"sponsor_claims:{s.employer.pk}" if funding == F.ASO else f"carrier:{s.carrier.pk}"
     assert payment.payer_account.key == expected_payer
     assert LedgerEntry.objects.count() == 0
@@ -197,13 +197,19 @@ def test_each_arrangement_pays_from_its_own_account_in_one_cycle():
     cycle = services.payment_cycle_run(today=TODAY)
 
     assert state_of(a, b, c) == ["paid", "paid", "paid"]
-    assert dict(Payment.objects.values_list("claim_id", "payer_account__key")) == {
+    assert dict(Payment.objects.values_list("claim_id", "remittance__payer_account__key")) == {
         a.pk: f"sponsor_claims:{aso.employer.pk}", b.pk: f"carrier:{asc.carrier.pk}", c.pk: f"carrier:{fi.carrier.pk}"}
     assert balance(K.SPONSOR_CLAIMS, employer=aso.employer) == D("900.00")
     assert balance(K.PROVIDER, provider=mercy) == D("300.00")
     assert balance(K.PROVIDER, provider=lakeside) == D("300.00")
-    remits = {r.provider_id: (r.amount, r.claim_count) for r in RemittanceAdvice.objects.filter(cycle=cycle)}
-    assert remits == {mercy.pk: (D("300.00"), 2), lakeside.pk: (D("300.00"), 1)}
+    # One remittance (one payment, one ledger transaction) per payer account, provider and sponsor.
+    remits = {(r.payer_account.key, r.provider_id): (r.amount, r.claim_count)
+              for r in RemittanceAdvice.objects.filter(cycle=cycle)}
+    assert remits == {(f"sponsor_claims:{aso.employer.pk}", mercy.pk): (D("100.00"), 1),
+                      (f"carrier:{asc.carrier.pk}", mercy.pk): (D("200.00"), 1),
+                      (f"carrier:{fi.carrier.pk}", lakeside.pk): (D("300.00"), 1)}
+    assert all(r.transaction.entries.count() == (4 if r.payer_account.key.startswith("carrier:" + str(asc.carrier.pk))
+                                                 else 2) for r in RemittanceAdvice.objects.all())
 
 
 def test_payment_cycle_run_twice_changes_nothing_the_second_time():
@@ -232,9 +238,10 @@ def test_cycle_works_in_chunks_and_logs_who_ran_it():
 
     assert set(state_of(*claims)) == {"paid"}
     assert (cycle.claims_paid, cycle.amount_paid) == (7, D("28.00"))
-    # One ledger transaction per chunk (3 + 3 + 1 claims), each balanced.
-    assert LedgerTransaction.objects.filter(kind="claim_payment").count() == 3
-    assert RemittanceAdvice.objects.get().amount == D("28.00")
+    # Three chunks (3 + 3 + 1 claims), one remittance and one ledger transaction for all of them.
+    remittance = RemittanceAdvice.objects.get()
+    assert (remittance.amount, remittance.claim_count) == (D("28.00"), 7)
+    assert LedgerTransaction.objects.filter(kind="claim_payment").get() == remittance.transaction
     from django_fsm_log.models import StateLog
     log = StateLog.objects.filter(object_id=claims[0].pk, state="paid").get()
     assert (log.by_id, log.transition) == (user.pk, "pay")

@@ -1,0 +1,53 @@
+"""Celery tasks for the money: thin adapters over funding.services.
+
+Every task is safe to deliver twice (acks_late: a worker lost mid-task leaves the message to be
+delivered again): each service runs in one transaction and finds nothing left to do the second time.
+Arguments are ids and strings, never model instances or floats.
+"""
+from celery import shared_task
+
+from parties.models import Employer
+
+from . import services
+
+TASK = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True}
+
+
+@shared_task(**TASK)
+def payment_cycle(chunk_size: int | None = None) -> dict:
+    """Pay what waits for payment; when money was paid, evaluate stop-loss once the cycle has committed."""
+    cycle = services.payment_cycle_run(chunk_size=chunk_size)
+    if cycle is None:
+        return {"cycle": None, "paid": 0, "awaiting_funds": 0}
+    if cycle.amount_paid > 0:
+        stop_loss_evaluation.delay_on_commit()
+    return {"cycle": cycle.pk, "paid": cycle.claims_paid, "awaiting_funds": cycle.claims_awaiting_funds}
+
+
+@shared_task(**TASK)
+def sponsor_deposit_record(employer_id: int, amount: str, reference: str = "") -> int:
+    """Record an ASO deposit (it settles funding requests and releases waiting claims). With a
+    reference, a second delivery is the same deposit."""
+    employer = Employer.objects.get(pk=employer_id)
+    return services.sponsor_deposit(employer=employer, amount=amount, reference=reference).pk
+
+
+@shared_task(**TASK)
+def sponsor_reimbursement_record(employer_id: int, amount: str, reference: str = "") -> int:
+    employer = Employer.objects.get(pk=employer_id)
+    return services.sponsor_reimbursement_pay(employer=employer, amount=amount, reference=reference).pk
+
+
+@shared_task(**TASK)
+def reimbursement_billing() -> list[int]:
+    return [invoice.pk for invoice in services.reimbursement_billing_run()]
+
+
+@shared_task(**TASK)
+def fee_billing() -> list[int]:
+    return [billing.pk for billing in services.fee_billing_run()]
+
+
+@shared_task(**TASK)
+def stop_loss_evaluation() -> list[int]:
+    return [filing.pk for filing in services.stop_loss_evaluate()]
