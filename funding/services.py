@@ -179,6 +179,9 @@ def _post(postings: list[Posting]) -> list[int]:
     """
     if not postings:
         return []
+    if not connection.in_atomic_block:
+        # The transaction row and its entries must commit together (PostgreSQL checks the balance at commit).
+        raise RuntimeError("ledger postings are made inside a transaction (transaction.atomic)")
     txns, legs_of = [], []
     for p in postings:
         legs = [(a, amt) for a, amt in p.legs.items() if amt != 0]
