@@ -14,6 +14,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from parties.models import Employer
 from plans.models import FundingArrangement
@@ -164,8 +165,8 @@ class RemittanceAdviceAdmin(ReadOnlyAdmin):
     @admin.display(description="835-like advice")
     def advice(self, obj):
         data = remittance_advice_for(remittance=obj)
-        rows = format_html("<tr><th>claim</th><th>patient</th><th>service</th><th>billed</th><th>paid</th>"
-                           "<th>patient owes</th><th>adjustments</th></tr>")
+        rows = mark_safe("<tr><th>claim</th><th>patient</th><th>service</th><th>billed</th><th>paid</th>"
+                         "<th>patient owes</th><th>adjustments</th></tr>")
         for c in data["claims"]:
             adjustments = ", ".join(f"{a['group']}-{a['carc']} {a['amount']}" for ln in c["lines"]
                                     for a in ln["adjustments"])
