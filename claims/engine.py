@@ -217,13 +217,22 @@ SUM_FIELDS = ("allowed", "deductible", "copay", "coinsurance", "not_covered", "b
 
 
 def claim_totals(lines: list[LineOut]) -> dict[str, Decimal]:
-    totals = {f: ZERO for f in SUM_FIELDS}
-    for line in lines:
-        for f in SUM_FIELDS:
-            totals[f] += getattr(line, f)
-    totals["member_responsibility"] = (totals["deductible"] + totals["copay"] + totals["coinsurance"]
-                                       + totals["not_covered"] + totals["balance_billed"])
-    return totals
+    allowed = deductible = copay = coinsurance = not_covered = balance_billed = write_off = plan_paid = ZERO
+    for ln in lines:
+        allowed += ln.allowed
+        deductible += ln.deductible
+        copay += ln.copay
+        coinsurance += ln.coinsurance
+        not_covered += ln.not_covered
+        balance_billed += ln.balance_billed
+        write_off += ln.provider_write_off
+        plan_paid += ln.plan_paid
+    return {
+        "allowed": allowed, "deductible": deductible, "copay": copay, "coinsurance": coinsurance,
+        "not_covered": not_covered, "balance_billed": balance_billed, "provider_write_off": write_off,
+        "plan_paid": plan_paid,
+        "member_responsibility": deductible + copay + coinsurance + not_covered + balance_billed,
+    }
 
 
 @dataclass(slots=True)

@@ -131,10 +131,26 @@ def _unique_key(spec, path, seen: dict, kind: str) -> str:
     return key
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a mapping key written twice (PyYAML keeps the last one silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                mark = key_node.start_mark
+                raise ScenarioInvalid(f"(line {mark.line + 1})", f"key {key!r} is written twice in the same mapping")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def scenario_load(*, text: str) -> Scenario:
     """Parse and check a scenario file; raise ScenarioInvalid naming the path. Writes nothing."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)
+    except ScenarioInvalid:
+        raise
     except yaml.YAMLError as exc:
         raise ScenarioInvalid("(file)", f"not valid YAML: {exc}") from None
     _check_keys(data, "", {"name", "description", "start", "world", "events", "expect"}, ("name", "start", "world"))

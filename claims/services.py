@@ -175,9 +175,16 @@ CLAIM_UPDATE_FIELDS = ("state", "plan_id", "adjudication_round", "is_duplicate",
 
 
 def _adjudication_lock() -> None:
+    """Serialise pricing (accumulators are applied in received order) for this transaction.
+
+    The commit need not wait for the WAL flush: adjudication moves no money and has no effect
+    outside the database, so a crash loses at most whole, not-yet-flushed chunks, whose claims
+    are still `submitted` and are adjudicated again by the next run.
+    """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADJUDICATION_LOCK_ID])
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def plan_terms_for(*, plan_ids) -> dict[int, engine.PlanTerms]:

@@ -268,3 +268,11 @@ def test_missing_file_exits_2(tmp_path, capsys):
     code, _, err = run_scenario(tmp_path / "nope.yaml", capsys=capsys)
     assert code == 2
     assert "nope.yaml" in err
+
+
+def test_a_key_written_twice_in_one_mapping_is_invalid(tmp_path, capsys):
+    path = tmp_path / "twice.yaml"
+    path.write_text("name: one\nname: two\nstart: 2026-01-01\nworld: {}\n")
+    code, _, err = run_scenario(path, capsys=capsys)
+    assert code == 2
+    assert "(line 2): key 'name' is written twice" in err
