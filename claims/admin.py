@@ -97,6 +97,9 @@ class ClaimLineInline(admin.TabularInline):
     verbose_name = "line as submitted"
     verbose_name_plural = "lines as submitted"
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("claim")  # each row shows str(line), which names its claim
+
     def has_add_permission(self, request, obj=None):
         return False
 
