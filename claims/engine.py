@@ -34,7 +34,7 @@ def fmt(d: Decimal) -> str:
     s = _FMT.get(d)
     if s is None:
         s = f"{d:,.2f}"
-        if len(_FMT) < 100_000:
+        if len(_FMT) < 20_000:  # bounded: the batch's memory must not grow with the run
             _FMT[d] = s
     return s
 

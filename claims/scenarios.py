@@ -14,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from config import clock
+from funding import services as funding
+from funding.selectors import money_report
 from parties import services as party_services
 from parties.models import Provider
 from parties.validators import npi_is_valid
@@ -25,7 +27,6 @@ from .models import Claim
 from .selectors import accumulators_report_for
 
 RUN_KINDS = ("adjudication", "payment_cycle", "reimbursement_billing", "stop_loss", "fee_billing")
-MONEY_RUNS = ("payment_cycle", "reimbursement_billing", "stop_loss", "fee_billing")
 
 
 class ScenarioInvalid(Exception):
@@ -35,10 +36,6 @@ class ScenarioInvalid(Exception):
         super().__init__(f"{path}: {message}")
         self.path = path
         self.message = message
-
-
-class ScenarioUnsupported(ScenarioInvalid):
-    pass
 
 
 # --- Reading and checking the file ------------------------------------------------------------
@@ -502,17 +499,7 @@ def world_build(*, sc: Scenario) -> World:
     return w
 
 
-def _funding():
-    """The money services; None until the funding app provides them."""
-    try:
-        from funding import services as funding_services
-    except ImportError:
-        return None
-    return funding_services if hasattr(funding_services, "payment_cycle_run") else None
-
-
 def _play_event(*, w: World, event: dict, path: str) -> None:
-    funding = _funding()
     today = clock.today()
     if "submit_claim" in event:
         body = event["submit_claim"]
@@ -532,8 +519,6 @@ def _play_event(*, w: World, event: dict, path: str) -> None:
         if kind == "adjudication":
             claim_services.claims_adjudicate_pending(today=today)
             return
-        if funding is None:
-            raise ScenarioUnsupported(f"{path}.run", f"{kind} is not supported yet (money comes with the funding issue)")
         {
             "payment_cycle": lambda: funding.payment_cycle_run(today=today),
             "reimbursement_billing": lambda: funding.reimbursement_billing_run(today=today),
@@ -559,8 +544,6 @@ def _play_event(*, w: World, event: dict, path: str) -> None:
                                   f"claim {event['appeal']['claim']!r} is {state}, not denied") from None
     elif "fund" in event or "pay_invoice" in event:
         kind = "fund" if "fund" in event else "pay_invoice"
-        if funding is None:
-            raise ScenarioUnsupported(f"{path}.{kind}", f"{kind} is not supported yet (money comes with the funding issue)")
         body = event[kind]
         employer = w.employers[body["employer"]]
         if kind == "fund":
@@ -596,37 +579,25 @@ def _m(d: Decimal | None) -> str:
 
 def scenario_report(*, sc: Scenario, w: World) -> dict:
     as_of = clock.today()
-    claims = {c.pk: c for c in Claim.objects.filter(pk__in=[c.pk for c in w.claims.values()]).select_related("plan")}
-    employer_key = {e.pk: k for k, e in w.employers.items()}
-    carrier_key = {c.pk: k for k, c in w.carriers.items()}
+    claims = {c.pk: c for c in Claim.objects.filter(pk__in=[c.pk for c in w.claims.values()])}
     report: dict = {"scenario": sc.name, "as_of": as_of.isoformat(), "claims": {}}
     for key, submitted in w.claims.items():
         c = claims[submitted.pk]
-        paid_from = None
-        if c.state == "paid" and c.plan is not None:
-            if c.plan.funding == "ASO":
-                paid_from = f"employer:{employer_key.get(c.plan.sponsor_id)}"
-            else:
-                paid_from = f"carrier:{carrier_key.get(c.plan.carrier_id)}"
         report["claims"][key] = {
             "state": c.state, "billed": _m(c.billed), "allowed": _m(c.allowed), "deductible": _m(c.deductible),
             "copay": _m(c.copay), "coinsurance": _m(c.coinsurance), "not_covered": _m(c.not_covered),
             "balance_billed": _m(c.balance_billed), "plan_paid": _m(c.plan_paid),
             "member_responsibility": _m(c.member_responsibility), "provider_write_off": _m(c.provider_write_off),
-            "reason_codes": c.reason_code_list, "paid_from": paid_from,
-            "paid_on": c.paid_on.isoformat() if c.paid_on else None,
+            "reason_codes": c.reason_code_list, "paid_from": None, "paid_on": None,
         }
     acc = accumulators_report_for(members=list(w.members.values()), as_of=as_of)
     report["accumulators"] = {key: acc[m.pk] for key, m in w.members.items()}
-    funding = _funding()
-    if funding is not None:
-        from funding.selectors import money_report
-
-        money = money_report(employers=w.employers, carriers=w.carriers, providers=w.providers,
-                             members=w.members, claims=w.claims)
-        for key, extra in money.pop("claims", {}).items():
-            report["claims"].get(key, {}).update(extra)
-        report.update(money)
+    # Money figures, and who paid each claim, come from the ledger (funding.selectors).
+    money = money_report(employers=w.employers, carriers=w.carriers, providers=w.providers,
+                         members=w.members, claims=w.claims)
+    for key, paid in money.pop("claims", {}).items():
+        report["claims"][key].update(paid)
+    report.update(money)
     return report
 
 

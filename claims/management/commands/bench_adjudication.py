@@ -263,7 +263,7 @@ class Command(BaseCommand):
             out = subprocess.run(
                 [sys.executable, sys.argv[0], "bench_adjudication", "--measure", "--sample", str(opts["sample"]),
                  "--seed", str(opts["seed"]), "--members", str(opts["members"]), "--providers", str(opts["providers"])],
-                check=True, capture_output=True, text=True, env=os.environ.copy(),
+                check=True, capture_output=True, text=True, env={**os.environ, "DJANGO_DEBUG": "0"},
             )
             result = json.loads(out.stdout.strip().splitlines()[-1])
         except subprocess.CalledProcessError as exc:
