@@ -191,22 +191,24 @@ def _cycle_in_progress() -> bool:
     """Another backend holds the funding lock: a payment cycle is running, uncommitted."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s AND granted "
-                       "AND pid <> pg_backend_pid()", [services.FUNDING_LOCK_ID])
+                       "AND pid <> pg_backend_pid() "
+                       "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                       [services.FUNDING_LOCK_ID])
         return cursor.fetchone()[0] > 0
 
 
 def test_a_worker_killed_in_the_middle_of_a_payment_cycle_loses_nothing_and_pays_nothing_twice(start_worker):
     sponsors = {F.ASO: make_sponsor(F.ASO), F.ASC: make_sponsor(F.ASC), F.FULLY_INSURED: make_sponsor(F.FULLY_INSURED)}
     providers = [make_provider().pk for _ in range(5)]
-    n = 3000
+    n = 6000
     total = _many_approved_claims(sponsors, providers, n)
     with transaction.atomic():
         services.sponsor_deposit(employer=sponsors[F.ASO].employer, amount="1000000.00", today=day("2026-01-12"))
     worker = start_worker()
 
-    tasks.payment_cycle.delay(chunk_size=5)  # 600 chunks: a slow cycle to kill in the middle
+    tasks.payment_cycle.delay(chunk_size=3)  # 2,000 chunks: a slow cycle to kill in the middle
     wait_until(_cycle_in_progress, timeout=60, what="the cycle to start", worker=worker)
-    time.sleep(1.5)
+    time.sleep(0.7)
     assert _cycle_in_progress(), "the cycle ended before the kill: make it slower"
     worker.kill()
 
