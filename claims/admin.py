@@ -24,6 +24,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from plans.models import FeeScheduleEntry
+
 from . import tasks
 from .engine import EXAMINER_DENIAL_CODES
 from .models import Accumulator, Claim, ClaimLine, ClaimState, LineResult
@@ -59,6 +61,12 @@ def carc_badges(codes):
                             ((CARC_MEANING.get(c, ""), c) for c in codes)) or "—"
 
 
+def trace_steps(trace: str) -> list[str]:
+    """The trace's steps, one per line when the engine writes them so; else the trace as one step
+    (its "; " also separates parts of one step, so it is not a step boundary)."""
+    return [s.strip() for s in trace.splitlines() if s.strip()]
+
+
 def error_text(exc: ClaimError) -> str:
     return " ".join(" ".join(msgs) for msgs in exc.message_dict.values())
 
@@ -90,7 +98,7 @@ class ClaimLineInline(admin.TabularInline):
     """The lines as the provider sent them (their figures are in the adjudication table below)."""
 
     model = ClaimLine
-    fields = ("line_number", "procedure_code", "units", "billed")
+    fields = ("line_number", "procedure_code", "units", "billed_display")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -99,6 +107,10 @@ class ClaimLineInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("claim")  # each row shows str(line), which names its claim
+
+    @admin.display(description="billed")
+    def billed_display(self, obj):
+        return money(obj.billed)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -125,7 +137,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Claim)
 class ClaimAdmin(ReadOnlyAdmin):
-    list_display = ("claim_number_display", "member_display", "provider_display", "service_date", "received_date",
+    list_display = ("claim_number_display", "member_display", "provider_display", "service_on", "received_on",
                     "state_display", "billed_display", "plan_paid_display", "member_responsibility_display",
                     "reason_codes_display")
     list_filter = ("state", "plan__sponsor", "received_date", "provider__network")
@@ -196,7 +208,7 @@ class ClaimAdmin(ReadOnlyAdmin):
                 "member_owes": money(r.deductible + r.copay + r.coinsurance + r.not_covered + r.balance_billed),
                 "denied": bool(r.denial_code),
                 "codes": [(c, CARC_MEANING.get(c, "")) for c in r.reason_code_list],
-                "steps": [s for s in r.trace.split("; ") if s],
+                "steps": trace_steps(r.trace),
             })
         may_review = self.has_review_permission(request)
         return {
@@ -320,8 +332,7 @@ class ClaimAdmin(ReadOnlyAdmin):
         self.message_user(request, "Auto-adjudication of every submitted and appealed claim was queued; "
                                    "reload this page in a moment to see the results.", messages.SUCCESS)
 
-    @admin.action(description="Run auto-adjudication now (every submitted and appealed claim, not only those selected)",
-                  permissions=["operate"])
+    @admin.action(description="Run auto-adjudication now (all submitted and appealed claims)", permissions=["operate"])
     def run_auto_adjudication(self, request, queryset):
         self._enqueue_auto_adjudication(request)
 
@@ -341,10 +352,17 @@ class ClaimAdmin(ReadOnlyAdmin):
 
     def eob_view(self, request, object_id: int):
         claim = self._visible_claim(request, object_id)
+        eob = explanation_of_benefits(claim=claim)
+        if claim.plan_id is not None and eob["lines"]:
+            # The services' names, for the member (one query for the claim's codes).
+            names = dict(FeeScheduleEntry.objects.filter(
+                schedule_id=claim.plan.fee_schedule_id, code__in={ln["code"] for ln in eob["lines"]},
+            ).values_list("code", "description"))
+            for line in eob["lines"]:
+                line["description"] = names.get(line["code"], "")
         context = {
             **self.admin_site.each_context(request), "opts": self.opts, "original": claim,
-            "title": f"Explanation of benefits: {claim.claim_number}",
-            "eob": explanation_of_benefits(claim=claim), "claim": claim,
+            "title": f"Explanation of benefits: {claim.claim_number}", "eob": eob, "claim": claim,
             "priced": claim.state not in (S.SUBMITTED, S.PENDED, S.REJECTED) and claim.adjudication_round > 0,
         }
         return TemplateResponse(request, "admin/claims/claim/eob.html", context)
@@ -359,14 +377,22 @@ class ClaimAdmin(ReadOnlyAdmin):
     def member_display(self, obj):
         if obj.member_id is None:
             return format_html('<span class="unknown">{} (unknown)</span>', obj.submitted_member_id or "—")
-        return f"{obj.member.name} ({obj.member.member_id})"
+        return format_html("{}<br><small>{}</small>", obj.member.name, obj.member.member_id)
 
     @admin.display(description="provider", ordering="provider__name")
     def provider_display(self, obj):
         if obj.provider_id is None:
             return format_html('<span class="unknown">NPI {} (unknown)</span>', obj.submitted_npi or "—")
-        return format_html("{}<br><small>NPI {} · {}</small>", obj.provider.name, obj.provider.npi,
-                           obj.provider.get_network_display().lower())
+        network = "" if obj.provider.in_network else " · out of network"
+        return format_html("{}<br><small>NPI {}{}</small>", obj.provider.name, obj.provider.npi, network)
+
+    @admin.display(description="service", ordering="service_date")
+    def service_on(self, obj):
+        return obj.service_date.isoformat()
+
+    @admin.display(description="received", ordering="received_date")
+    def received_on(self, obj):
+        return obj.received_date.isoformat()
 
     @admin.display(description="state", ordering="state")
     def state_display(self, obj):
@@ -522,4 +548,4 @@ class LineResultAdmin(ReadOnlyAdmin):
 
     @admin.display(description="steps")
     def steps(self, obj):
-        return format_html("<ol>{}</ol>", format_html_join("", "<li>{}</li>", ((s,) for s in obj.trace.split("; ") if s)))
+        return format_html("<ol>{}</ol>", format_html_join("", "<li>{}</li>", ((s,) for s in trace_steps(obj.trace))))
