@@ -282,11 +282,10 @@ class _PaymentRun:
             return
         cycle = self.ensure_cycle()
         today = self.today
-        self._accounts({self.payer_spec(r[3]) for r in self.paying})
-        acct = self.account_ids
-
-        keys = [(acct[self.payer_spec(plan)], provider_id, plan.sponsor_id)
-                for _, _, _, plan, provider_id in self.paying]
+        plans = {r[3] for r in self.paying}
+        self._accounts({self.payer_spec(plan) for plan in plans})
+        payer_of = {plan: self.account_ids[self.payer_spec(plan)] for plan in plans}
+        keys = [(payer_of[plan], provider_id, plan.sponsor_id) for _, _, _, plan, provider_id in self.paying]
         new = sorted({k for k in keys if k not in self.remittances})
         if new:
             made = RemittanceAdvice.objects.bulk_create([
