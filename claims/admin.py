@@ -14,7 +14,6 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -31,6 +30,7 @@ from .engine import EXAMINER_DENIAL_CODES
 from .models import Accumulator, Claim, ClaimLine, ClaimState, LineResult
 from .selectors import (
     CARC_MEANING,
+    accumulator_list_visible_to,
     claim_line_results,
     claim_list_visible_to,
     claim_transitions,
@@ -461,12 +461,6 @@ for _field, _label in (("billed", "billed"), ("allowed", "allowed"), ("deductibl
 
 # --- Accumulators and line results ----------------------------------------------------------------
 
-def _visible_member_ids(request):
-    """Members whose accumulators a login may see: those of the claims it may see, and their families."""
-    visible = claim_list_visible_to(user=request.user)
-    return Q(member_id__in=visible.values("member_id")) | Q(member_id__in=visible.values("member__subscriber_id"))
-
-
 @admin.register(Accumulator)
 class AccumulatorAdmin(ReadOnlyAdmin):
     list_display = ("member", "scope", "plan", "plan_year_start", "deductible_met_display", "oop_met_display")
@@ -478,10 +472,7 @@ class AccumulatorAdmin(ReadOnlyAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        return qs.filter(_visible_member_ids(request))
+        return accumulator_list_visible_to(user=request.user)
 
     def _limits(self, obj):
         family = obj.scope == Accumulator.Scope.FAMILY

@@ -112,7 +112,7 @@ def deny_line(line: LineIn, code: str, why: str | None = None) -> LineOut:
         who = f"provider writes off {fmt(line.billed)}"
     else:
         who = "nothing is owed"
-    out.trace = f"denied, CARC {code}: {why or DENIAL_MEANING[code]}; {who}"
+    out.trace = f"denied, CARC {code}: {why or DENIAL_MEANING[code]}\n{who}"
     return out
 
 
@@ -201,7 +201,7 @@ def price_line(line: LineIn, *, terms: PlanTerms, in_network: bool, acc: Accumul
     if out.provider_write_off:
         codes.append("45")
     out.codes = tuple(codes)
-    out.trace = "; ".join(steps)
+    out.trace = "\n".join(steps)  # one step per line
     return out
 
 

@@ -3,7 +3,7 @@ import datetime
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django_fsm_log.models import StateLog
 
 from parties.models import Member
@@ -46,6 +46,15 @@ def claim_list_visible_to(*, user) -> QuerySet[Claim]:
             return qs.filter(member__in=Member.objects.filter(pk=family_id) | Member.objects.filter(subscriber_id=family_id))
         return qs.filter(member_id=member.pk)
     return qs.none()
+
+
+def accumulator_list_visible_to(*, user) -> QuerySet[Accumulator]:
+    """Accumulators a login may see: those of the members on the claims it may see, and their families'."""
+    qs = Accumulator.objects.select_related("member", "plan__sponsor")
+    if getattr(user, "is_superuser", False):
+        return qs
+    visible = claim_list_visible_to(user=user)
+    return qs.filter(Q(member_id__in=visible.values("member_id")) | Q(member_id__in=visible.values("member__subscriber_id")))
 
 
 def claim_get_visible_to(*, user, claim_id: int) -> Claim | None:

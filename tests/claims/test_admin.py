@@ -130,7 +130,10 @@ def test_change_page_shows_header_lines_steps_carcs_history_and_eob_link(admin_c
     assert [(ln["code"], ln["allowed"], ln["plan_paid"], ln["member_owes"]) for ln in lines] == [
         ("99213", "120.00", "90.00", "30.00"), ("70551", "1,500.00", "400.00", "1,100.00")]
     assert lines[0]["codes"] == [("3", "copay amount"), ("45", "charge exceeds the fee schedule; provider write-off")]
-    assert len(lines[1]["steps"]) == 1 and lines[1]["steps"][0].endswith("out-of-pocket met now 1,130.00 of 4,000.00")
+    steps = lines[1]["steps"]  # one step per line of the trace
+    assert steps[0] == "fee 1,500.00 × 1 = 1,500.00; allowed = min(billed 2,500.00, 1,500.00) = 1,500.00"
+    assert "deductible remaining 1,000.00 of 1,000.00; applied 1,000.00" in steps
+    assert steps[-2:] == ["plan pays 400.00", "out-of-pocket met now 1,130.00 of 4,000.00"]
     for text in ("office_visit copay 30.00", "deductible remaining 1,000.00 of 1,000.00; applied 1,000.00".split(";")[0],
                  "copay amount", "coinsurance amount", "plan pays 400.00", approved.plan.name, "Mercy",
                  claim_url("eob", approved), "Lines as submitted"):
