@@ -30,35 +30,40 @@ def _base_type(model, field_name: str) -> str:
 
 # Text encodings built here rather than by the driver's per-value Python dumpers: str() of a
 # Decimal or date is C code, and one string per column or per block is one parameter to send.
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+def _copy_str(value: str) -> str:
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return value
+
+
+def _bool_text(value: bool) -> str:
+    return "t" if value else "f"
+
+
+def _iso(value) -> str:
+    return value.isoformat()
+
+
+_COPY_ENCODERS = {str: _copy_str, bool: _bool_text, datetime.date: _iso, datetime.datetime: _iso}
 
 
 def _copy_text(value) -> str:
     if value is None:
         return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, str):
-        return value.translate(_COPY_ESCAPES)
-    if isinstance(value, (datetime.date, datetime.datetime)):
-        return value.isoformat()
-    return str(value)
+    return _COPY_ENCODERS.get(type(value), str)(value)
+
+
+def _array_str(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+_ARRAY_ENCODERS = {str: _array_str, bool: _bool_text, datetime.date: _iso, datetime.datetime: _iso}
 
 
 def _array_element(value) -> str:
     if value is None:
         return "NULL"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, (datetime.date, datetime.datetime)):
-        return value.isoformat()
-    return str(value)
+    return _ARRAY_ENCODERS.get(type(value), str)(value)
 
 
 def _array_literal(values: Sequence) -> str:
