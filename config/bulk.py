@@ -4,7 +4,6 @@ On PostgreSQL: rows go in with COPY, and many rows are updated with one
 `UPDATE … FROM unnest(…)` statement. Elsewhere (SQLite, the embedded default) the same calls fall
 back to executemany. Callers stay inside a transaction; these functions do not commit.
 """
-import datetime
 import re
 from collections.abc import Iterable, Sequence
 
@@ -28,46 +27,38 @@ def _base_type(model, field_name: str) -> str:
     return re.sub(r"\(.*\)", "", field.db_type(connection)).split()[0]
 
 
-# Text encodings built here rather than by the driver's per-value Python dumpers: str() of a
-# Decimal or date is C code, and one string per column or per block is one parameter to send.
+# Text encodings built here rather than by the driver's per-value Python dumpers: str() of an int,
+# Decimal, date or bool is C code (PostgreSQL reads "True" as a boolean), and one string per column
+# or per block of rows is one parameter to send. Each column gets its encoder once, from its field.
 def _copy_str(value: str) -> str:
     if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
         return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
     return value
 
 
-def _bool_text(value: bool) -> str:
-    return "t" if value else "f"
-
-
-def _iso(value) -> str:
-    return value.isoformat()
-
-
-_COPY_ENCODERS = {str: _copy_str, bool: _bool_text, datetime.date: _iso, datetime.datetime: _iso}
-
-
-def _copy_text(value) -> str:
-    if value is None:
-        return "\\N"
-    return _COPY_ENCODERS.get(type(value), str)(value)
-
-
 def _array_str(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-_ARRAY_ENCODERS = {str: _array_str, bool: _bool_text, datetime.date: _iso, datetime.datetime: _iso}
+def _nullable(encode, null: str):
+    def encode_or_null(value) -> str:
+        return null if value is None else encode(value)
+    return encode_or_null
 
 
-def _array_element(value) -> str:
-    if value is None:
-        return "NULL"
-    return _ARRAY_ENCODERS.get(type(value), str)(value)
+_TEXT_TYPES = ("CharField", "TextField", "SlugField", "EmailField")
 
 
-def _array_literal(values: Sequence) -> str:
-    return "{" + ",".join(map(_array_element, values)) + "}"
+def _encoders(model, fields: Sequence[str], *, array: bool) -> list:
+    out = []
+    for name in fields:
+        field = model._meta.get_field(name)
+        text = field.get_internal_type() in _TEXT_TYPES
+        encode = (_array_str if array else _copy_str) if text else str
+        if field.null or (field.is_relation and field.null):
+            encode = _nullable(encode, "NULL" if array else "\\N")
+        out.append(encode)
+    return out
 
 
 def bulk_insert(model, fields: Sequence[str], rows: Iterable[Sequence]) -> int:
@@ -78,10 +69,11 @@ def bulk_insert(model, fields: Sequence[str], rows: Iterable[Sequence]) -> int:
     with connection.cursor() as cursor:
         if _is_postgres():
             col_sql = ", ".join(f'"{c}"' for c in cols)
+            encoders = _encoders(model, fields, array=False)
             with cursor.cursor.copy(f'COPY "{table}" ({col_sql}) FROM STDIN') as copy:
                 block = []
                 for row in rows:
-                    block.append("\t".join(map(_copy_text, row)))
+                    block.append("\t".join([encode(v) for encode, v in zip(encoders, row)]))
                     if len(block) >= 2000:
                         copy.write("\n".join(block) + "\n")
                         n += len(block)
@@ -117,7 +109,8 @@ def bulk_update(model, key: str, fields: Sequence[str], rows: Sequence[Sequence]
             sets = ", ".join(f'"{c}" = u.v{i}' for i, c in enumerate(cols))
             sql = (f'UPDATE "{table}" AS t SET {sets} FROM unnest({unnest}) AS u({", ".join(aliases)}) '
                    f'WHERE t."{key_col}" = u.k')
-            cursor.execute(sql, [_array_literal(c) for c in columns])
+            encoders = _encoders(model, [key, *fields], array=True)
+            cursor.execute(sql, ["{" + ",".join(map(encode, col)) + "}" for encode, col in zip(encoders, columns)])
             return cursor.rowcount
         sets = ", ".join(f'"{c}" = %s' for c in cols)
         cursor.executemany(
