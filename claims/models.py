@@ -89,6 +89,10 @@ class Claim(FSMModelMixin, models.Model):
         indexes = [
             models.Index(fields=["state", "received_date", "id"], name="claim_work_queue"),
             models.Index(fields=["member", "service_date"], name="claim_member_service"),
+            # Partial: almost every row has NULL here, so claim updates rarely touch these indexes, yet
+            # the foreign-key checks on deleting a claim or a user still find their referencing rows.
+            models.Index(fields=["duplicate_of"], condition=Q(duplicate_of__isnull=False), name="claim_duplicate_of"),
+            models.Index(fields=["submitted_by"], condition=Q(submitted_by__isnull=False), name="claim_submitted_by"),
         ]
         constraints = [
             models.CheckConstraint(

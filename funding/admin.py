@@ -16,6 +16,7 @@ from django.urls import path
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from claims.admin import ReadOnlyAdmin
 from parties.models import Employer
 from plans.models import FundingArrangement
 
@@ -37,19 +38,6 @@ from .models import (
 from .selectors import remittance_advice_for
 
 ACCOUNT_PARTIES = ("account", "account__employer", "account__carrier", "account__provider")
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written by the services only: shown, never added, changed or deleted here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _error_text(exc: services.FundingError) -> str:

@@ -273,10 +273,9 @@ class Command(BaseCommand):
             result = json.loads(out.stdout.strip().splitlines()[-1])
         except subprocess.CalledProcessError as exc:
             self.stderr.write(exc.stdout + exc.stderr)
-            raise
-        finally:
             if not opts["keep"]:
                 world_delete()
+            raise
         counts = result["states"]
         self.stdout.write("outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
         n = result["adjudicated"]
@@ -284,6 +283,9 @@ class Command(BaseCommand):
             f"adjudicated {n} claims in {result['seconds']:.2f} s: {n / result['seconds']:,.0f} claims/s, "
             f"single-claim path {result['single_rate']:,.0f} claims/s, peak RSS {result['peak_rss_mib']:.0f} MiB"
         )
+        self.stdout.flush()
+        if not opts["keep"]:
+            world_delete()
 
     def _measure(self, opts):
         from claims.services import claim_adjudicate
