@@ -87,7 +87,13 @@ class Claim(FSMModelMixin, models.Model):
             ("appeal_claim", "Can record an appeal of a denied claim"),
         ]
         indexes = [
-            models.Index(fields=["state", "received_date", "id"], name="claim_work_queue"),
+            # Work queues, in received order. Partial: a claim's row is in at most one of them, so a
+            # state change adds one small index entry instead of one in a large (state, …) index.
+            models.Index(fields=["received_date", "id"], condition=Q(state__in=["submitted", "appealed"]),
+                         name="claim_adjudication_queue"),
+            models.Index(fields=["received_date", "id"], condition=Q(state="pended"), name="claim_review_queue"),
+            models.Index(fields=["received_date", "id"], condition=Q(state__in=["approved", "awaiting_funds"]),
+                         name="claim_payment_queue"),
             models.Index(fields=["member", "service_date"], name="claim_member_service"),
             # Partial: almost every row has NULL here, so claim updates rarely touch these indexes, yet
             # the foreign-key checks on deleting a claim or a user still find their referencing rows.

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
 from config import clock
-from config.bulk import bulk_insert, bulk_update
+from config.bulk import bulk_insert, bulk_update, bulk_upsert
 from config.money import to_money
 from parties.models import Member, Provider
 from parties.validators import npi_is_valid
@@ -175,15 +175,19 @@ CLAIM_UPDATE_FIELDS = ("state", "plan_id", "adjudication_round", "is_duplicate",
 
 
 def _adjudication_lock() -> None:
-    """Serialise pricing (accumulators are applied in received order) for this transaction.
-
-    The commit need not wait for the WAL flush: adjudication moves no money and has no effect
-    outside the database, so a crash loses at most whole, not-yet-flushed chunks, whose claims
-    are still `submitted` and are adjudicated again by the next run.
-    """
+    """Serialise pricing (accumulators are applied in received order) for this transaction."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADJUDICATION_LOCK_ID])
+        _commit_without_wal_wait()
+
+
+def _commit_without_wal_wait() -> None:
+    """Adjudication moves no money and has no effect outside the database: its commit need not wait
+    for the WAL flush. A crash loses at most whole, recent chunks, whose claims are still `submitted`
+    and are adjudicated again by the next run."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
@@ -216,55 +220,100 @@ def plan_terms_for(*, plan_ids) -> dict[int, engine.PlanTerms]:
     return terms
 
 
-class _AccumulatorBook:
-    """The accumulator rows a chunk touches, read once, updated in memory, written once."""
+ACCUMULATOR_KEY = ("plan_id", "member_id", "scope", "plan_year_start")
 
-    def __init__(self, member_ids):
-        self.rows: dict[tuple, list] = {}  # (plan, member, scope, year) -> [id, ded, oop, dirty]
-        for aid, plan_id, member_id, scope, year, ded, oop in Accumulator.objects.filter(
-            member_id__any=set(member_ids)
-        ).values_list("id", "plan_id", "member_id", "scope", "plan_year_start", "deductible_met", "oop_met"):
-            self.rows[(plan_id, member_id, scope, year)] = [aid, ded, oop, False]
+
+class _AccumulatorBook:
+    """Accumulators read once per member, updated in memory, written as absolute figures.
+
+    One book may serve every chunk of a run: a member's rows are read the first time one of its
+    family's claims is priced in the run; from then on the book is the truth, because the run holds
+    the adjudication lock. Its size follows the members touched, not the claims.
+    """
+
+    def __init__(self):
+        self.rows: dict[tuple, list] = {}  # (plan, member, scope, year) -> [deductible met, OOP met]
+        self.loaded: set = set()
+        self.dirty: set = set()
+
+    def ensure(self, member_ids) -> None:
+        missing = set(member_ids) - self.loaded
+        if not missing:
+            return
+        for plan_id, member_id, scope, year, ded, oop in Accumulator.objects.filter(member_id__any=missing).values_list(
+            *ACCUMULATOR_KEY, "deductible_met", "oop_met"
+        ):
+            self.rows[(plan_id, member_id, scope, year)] = [ded, oop]
+        self.loaded |= missing
 
     def _row(self, key):
         row = self.rows.get(key)
         if row is None:
-            row = self.rows[key] = [None, ZERO, ZERO, False]
+            row = self.rows[key] = [ZERO, ZERO]
         return row
 
     def load(self, *, plan_id, member_id, family_id, family: bool, year) -> engine.Accumulators:
         ind = self._row((plan_id, member_id, "individual", year))
-        acc = engine.Accumulators(deductible_met=ind[1], oop_met=ind[2], family=family)
+        acc = engine.Accumulators(deductible_met=ind[0], oop_met=ind[1], family=family)
         if family:
             fam = self._row((plan_id, family_id, "family", year))
-            acc.family_deductible_met, acc.family_oop_met = fam[1], fam[2]
+            acc.family_deductible_met, acc.family_oop_met = fam[0], fam[1]
         return acc
 
     def store(self, *, plan_id, member_id, family_id, year, acc: engine.Accumulators) -> None:
-        ind = self._row((plan_id, member_id, "individual", year))
-        if (ind[1], ind[2]) != (acc.deductible_met, acc.oop_met):
-            ind[1], ind[2], ind[3] = acc.deductible_met, acc.oop_met, True
+        key = (plan_id, member_id, "individual", year)
+        ind = self._row(key)
+        if (ind[0], ind[1]) != (acc.deductible_met, acc.oop_met):
+            ind[0], ind[1] = acc.deductible_met, acc.oop_met
+            self.dirty.add(key)
         if acc.family:
-            fam = self._row((plan_id, family_id, "family", year))
-            if (fam[1], fam[2]) != (acc.family_deductible_met, acc.family_oop_met):
-                fam[1], fam[2], fam[3] = acc.family_deductible_met, acc.family_oop_met, True
+            key = (plan_id, family_id, "family", year)
+            fam = self._row(key)
+            if (fam[0], fam[1]) != (acc.family_deductible_met, acc.family_oop_met):
+                fam[0], fam[1] = acc.family_deductible_met, acc.family_oop_met
+                self.dirty.add(key)
 
-    def flush(self) -> None:
-        new, changed = [], []
-        for (plan_id, member_id, scope, year), (aid, ded, oop, dirty) in self.rows.items():
-            if not dirty:
-                continue
-            if aid is None:
-                new.append((plan_id, member_id, scope, year, ded, oop))
-            else:
-                changed.append((aid, ded, oop))
-        bulk_insert(Accumulator, ("plan_id", "member_id", "scope", "plan_year_start", "deductible_met", "oop_met"), new)
-        bulk_update(Accumulator, "id", ("deductible_met", "oop_met"), changed)
+    def take_writes(self) -> list[tuple]:
+        """The rows changed since the last call, as (plan, member, scope, year, deductible met, OOP met)."""
+        out = [(*key, *self.rows[key]) for key in self.dirty]
+        self.dirty = set()
+        return out
 
 
-def _adjudicate_rows(rows: list[tuple], *, today: datetime.date, by=None, mode: str = "auto",
-                     deny_code: str = "", note: str = "") -> dict[int, str]:
-    """Adjudicate claim rows (CLAIM_COLS, in received order) in one transaction; return id -> new state.
+@dataclass
+class _ChunkWrites:
+    """Everything one chunk's adjudication writes, in one transaction, by `_adjudicate_write`."""
+
+    line_results: list
+    claims: list
+    accumulators: list
+    transitions: list
+    timestamp: datetime.datetime
+
+
+def _adjudicate_write(w: _ChunkWrites) -> None:
+    bulk_insert(LineResult, LINE_RESULT_FIELDS, w.line_results)
+    bulk_update(Claim, "id", CLAIM_UPDATE_FIELDS, w.claims)
+    bulk_upsert(Accumulator, conflict=ACCUMULATOR_KEY, fields=(*ACCUMULATOR_KEY, "deductible_met", "oop_met"),
+                update=("deductible_met", "oop_met"), rows=w.accumulators)
+    transition_log_flush(w.transitions, timestamp=w.timestamp)
+
+
+def _adjudicate_rows(rows: list[tuple], **options) -> dict[int, str]:
+    """Adjudicate claim rows and write the results in the caller's transaction; return id -> new state."""
+    writes, states, _ = _adjudicate_compute(rows, book=_AccumulatorBook(), **options)
+    _adjudicate_write(writes)
+    return states
+
+
+def _adjudicate_compute(rows: list[tuple], *, today: datetime.date, book: _AccumulatorBook, by=None,
+                        mode: str = "auto", deny_code: str = "", note: str = "",
+                        recent_flags=()) -> tuple[_ChunkWrites, dict[int, str], dict[int, bool]]:
+    """Adjudicate claim rows (CLAIM_COLS, in received order) in memory: what to write, id -> new state,
+    and id -> whether it is a duplicate. Reads in sets; writes nothing.
+
+    `recent_flags`: duplicate flags of claims adjudicated earlier in this run whose rows may not be
+    written yet (the pipelined batch); the database's flag counts for every other claim.
 
     mode "auto": DOMAIN.md §3 steps 1–6 (submitted and appealed claims).
     mode "approve": an examiner approved a pended claim: steps 5–6 now.
@@ -284,105 +333,109 @@ def _adjudicate_rows(rows: list[tuple], *, today: datetime.date, by=None, mode: 
     fees = fee_schedule_lookup(schedule_ids={t.fee_schedule_id for t in terms_by_plan.values()})
     network = dict(Provider.objects.filter(pk__any={r[3] for r in rows}).values_list("pk", "network"))
     family_of = {m: (s or m) for m, s in subscriber_of.items()}
-    book = _AccumulatorBook(member_ids | set(family_of.values()))
+    book.ensure(member_ids | set(family_of.values()))
 
     earlier: dict[str, list] = defaultdict(list)  # duplicate key -> [[received, id, is_duplicate]]
     if mode == "auto":
         for cid, received, key, is_dup, *_ in claim_duplicate_candidates(member_dates={(r[2], r[5]) for r in rows}):
+            for flags in recent_flags:
+                if cid in flags:
+                    is_dup = flags[cid]
             earlier[key].append([received, cid, is_dup])
         for entries in earlier.values():
             entries.sort()
 
-    result_rows, claim_rows, new_states = [], [], {}
+    result_rows, claim_rows, new_states, log_rows = [], [], {}, []
     by_id = getattr(by, "pk", None)
-    with buffered_transition_log() as log_rows:
-        for cid, state, member_id, provider_id, plan_id, service_date, received, dkey, billed_total, rnd in rows:
-            raw_lines = lines_by_claim[cid]
-            family_id = family_of.get(member_id, member_id)
-            family = family_id in on_family
-            duplicate_of = None
-            if mode == "auto":
-                status, period = coverage_on(periods=periods.get(member_id, []), day=service_date)
-                if period is not None:
-                    plan_id = period[0]
-            terms = terms_by_plan.get(plan_id)
-            lines_in = []
-            for _, code, units, billed in raw_lines:
-                cat_fee = fees.get((terms.fee_schedule_id, code)) if terms else None
-                lines_in.append(engine.LineIn(billed=billed, units=units, code=code,
-                                              category=cat_fee[0] if cat_fee else None,
-                                              fee=cat_fee[1] if cat_fee else None))
-            outcome = None
-            if mode == "auto":
-                for e_received, e_id, e_dup in earlier.get(dkey, ()):
-                    if (e_received, e_id) >= (received, cid):
-                        break
-                    if not e_dup:
-                        duplicate_of = e_id
-                        break
-                code, why = engine.screen_claim(
-                    service_date=service_date, received_date=received, coverage=status, terms=terms,
-                    duplicate=duplicate_of is not None, billed_total=billed_total,
-                )
-                if code == "pend":
-                    outcome = engine.Outcome(transition="pend", lines=[], description=f"pended for review: {why}")
-                elif code:
-                    outcome = engine.deny_claim(lines_in, code, why + (f" (claim C{duplicate_of:09d})" if duplicate_of else ""))
-            elif mode == "deny":
-                outcome = engine.deny_claim(lines_in, deny_code, note or engine.DENIAL_MEANING[deny_code])
-                outcome.description = f"examiner denied, CARC {deny_code}" + (f": {note}" if note else "")
-            year = None
-            if outcome is None:
-                year = terms.plan_year_start(service_date)
-                acc = book.load(plan_id=plan_id, member_id=member_id, family_id=family_id, family=family, year=year)
-                if any(li.category is None for li in lines_in):  # the plan's schedule lost a code since intake
-                    outcome = engine.deny_claim(lines_in, "96", "procedure code not in the plan's fee schedule")
-                else:
-                    outcome = engine.price_claim_lines(lines_in, terms=terms, in_network=network.get(provider_id) == "in",
-                                                       acc=acc)
-                    book.store(plan_id=plan_id, member_id=member_id, family_id=family_id, year=year, acc=acc)
-
-            transition = outcome.transition if mode == "auto" else "review_" + outcome.transition
-            target = claim_transition_target(transition, state)
-            log_rows.append((Claim, cid, state, target, transition, by_id, outcome.description))
-            new_states[cid] = target
-
-            if outcome.lines:
-                rnd += 1
-                for (line_id, *_), li, lo in zip(raw_lines, lines_in, outcome.lines):
-                    result_rows.append((
-                        cid, line_id, rnd, li.category or "", li.fee, lo.allowed, lo.deductible, lo.copay,
-                        lo.coinsurance, lo.not_covered, lo.balance_billed, lo.provider_write_off, lo.plan_paid,
-                        ",".join(lo.codes), lo.denial_code, lo.trace,
-                    ))
-                totals = engine.claim_totals(outcome.lines)
+    for cid, state, member_id, provider_id, plan_id, service_date, received, dkey, billed_total, rnd in rows:
+        raw_lines = lines_by_claim[cid]
+        family_id = family_of.get(member_id, member_id)
+        family = family_id in on_family
+        duplicate_of = None
+        if mode == "auto":
+            status, period = coverage_on(periods=periods.get(member_id, []), day=service_date)
+            if period is not None:
+                plan_id = period[0]
+        terms = terms_by_plan.get(plan_id)
+        lines_in = []
+        for _, code, units, billed in raw_lines:
+            cat_fee = fees.get((terms.fee_schedule_id, code)) if terms else None
+            lines_in.append(engine.LineIn(billed=billed, units=units, code=code,
+                                          category=cat_fee[0] if cat_fee else None,
+                                          fee=cat_fee[1] if cat_fee else None))
+        outcome = None
+        if mode == "auto":
+            for e_received, e_id, e_dup in earlier.get(dkey, ()):
+                if (e_received, e_id) >= (received, cid):
+                    break
+                if not e_dup:
+                    duplicate_of = e_id
+                    break
+            code, why = engine.screen_claim(
+                service_date=service_date, received_date=received, coverage=status, terms=terms,
+                duplicate=duplicate_of is not None, billed_total=billed_total,
+            )
+            if code == "pend":
+                outcome = engine.Outcome(transition="pend", lines=[], description=f"pended for review: {why}")
+            elif code:
+                outcome = engine.deny_claim(lines_in, code, why + (f" (claim C{duplicate_of:09d})" if duplicate_of else ""))
+        elif mode == "deny":
+            outcome = engine.deny_claim(lines_in, deny_code, note or engine.DENIAL_MEANING[deny_code])
+            outcome.description = f"examiner denied, CARC {deny_code}" + (f": {note}" if note else "")
+        year = None
+        if outcome is None:
+            year = terms.plan_year_start(service_date)
+            acc = book.load(plan_id=plan_id, member_id=member_id, family_id=family_id, family=family, year=year)
+            if any(li.category is None for li in lines_in):  # the plan's schedule lost a code since intake
+                outcome = engine.deny_claim(lines_in, "96", "procedure code not in the plan's fee schedule")
             else:
-                totals = dict.fromkeys((*engine.SUM_FIELDS, "member_responsibility"), ZERO)
-            if outcome.duplicate:
-                for entry in earlier.get(dkey, ()):
-                    if entry[1] == cid:
-                        entry[2] = True
-            claim_rows.append((
-                cid, target, plan_id, rnd, outcome.duplicate, duplicate_of, family,
-                year or (terms.plan_year_start(service_date) if terms else None), today, outcome.reason_codes,
-                totals["allowed"], totals["deductible"], totals["copay"], totals["coinsurance"],
-                totals["not_covered"], totals["balance_billed"], totals["plan_paid"],
-                totals["member_responsibility"], totals["provider_write_off"],
-            ))
-        bulk_insert(LineResult, LINE_RESULT_FIELDS, result_rows)
-        bulk_update(Claim, "id", CLAIM_UPDATE_FIELDS, claim_rows)
-        book.flush()
-        transition_log_flush(log_rows, timestamp=clock.now())
-    return new_states
+                outcome = engine.price_claim_lines(lines_in, terms=terms, in_network=network.get(provider_id) == "in",
+                                                   acc=acc)
+                book.store(plan_id=plan_id, member_id=member_id, family_id=family_id, year=year, acc=acc)
+
+        transition = outcome.transition if mode == "auto" else "review_" + outcome.transition
+        target = claim_transition_target(transition, state)
+        log_rows.append((Claim, cid, state, target, transition, by_id, outcome.description))
+        new_states[cid] = target
+
+        if outcome.lines:
+            rnd += 1
+            for (line_id, *_), li, lo in zip(raw_lines, lines_in, outcome.lines):
+                result_rows.append((
+                    cid, line_id, rnd, li.category or "", li.fee, lo.allowed, lo.deductible, lo.copay,
+                    lo.coinsurance, lo.not_covered, lo.balance_billed, lo.provider_write_off, lo.plan_paid,
+                    ",".join(lo.codes), lo.denial_code, lo.trace,
+                ))
+            totals = engine.claim_totals(outcome.lines)
+        else:
+            totals = dict.fromkeys((*engine.SUM_FIELDS, "member_responsibility"), ZERO)
+        if outcome.duplicate:
+            for entry in earlier.get(dkey, ()):
+                if entry[1] == cid:
+                    entry[2] = True
+        claim_rows.append((
+            cid, target, plan_id, rnd, outcome.duplicate, duplicate_of, family,
+            year or (terms.plan_year_start(service_date) if terms else None), today, outcome.reason_codes,
+            totals["allowed"], totals["deductible"], totals["copay"], totals["coinsurance"],
+            totals["not_covered"], totals["balance_billed"], totals["plan_paid"],
+            totals["member_responsibility"], totals["provider_write_off"],
+        ))
+    writes = _ChunkWrites(line_results=result_rows, claims=claim_rows, accumulators=book.take_writes(),
+                          transitions=log_rows, timestamp=clock.now())
+    return writes, new_states, {row[0]: row[4] for row in claim_rows}
 
 
 def claims_adjudicate_pending(*, chunk_size: int | None = None, today: datetime.date | None = None, by=None) -> int:
     """Adjudicate every `submitted` and `appealed` claim in received order, a chunk per transaction.
 
-    Running it again finds nothing to do: adjudicated claims have left those states.
+    Running it again finds nothing to do: adjudicated claims have left those states. On PostgreSQL,
+    outside a caller's transaction, chunk N+1 is adjudicated while chunk N is being written
+    (`_adjudicate_pipelined`); otherwise chunk after chunk, each read, priced and written in turn.
     """
     chunk_size = chunk_size or settings.ADJUDICATION_CHUNK_SIZE
     today = today or clock.today()
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        return _adjudicate_pipelined(chunk_size=chunk_size, today=today, by=by)
     done = 0
     while True:
         with transaction.atomic():
@@ -395,6 +448,77 @@ def claims_adjudicate_pending(*, chunk_size: int | None = None, today: datetime.
                 return done
             _adjudicate_rows(rows, today=today, by=by)
             done += len(rows)
+
+
+_NEXT_CHUNK_SQL = (
+    "SELECT " + ", ".join(CLAIM_COLS) + " FROM claims_claim "
+    "WHERE state IN ('submitted', 'appealed') AND (received_date, id) > (%s, %s) "
+    "ORDER BY received_date, id LIMIT %s"
+)
+
+
+def _adjudicate_pipelined(*, chunk_size: int, today: datetime.date, by=None) -> int:
+    """The batch on PostgreSQL, with the database and Python working at the same time.
+
+    This thread reads and prices chunk after chunk, in received order; a writer thread, on a
+    connection of its own, writes each chunk in one transaction, in the same order. The run holds
+    the adjudication lock for its whole length (a session lock), which is what makes it safe for
+    pricing to run ahead of the writes: nobody else prices a claim meanwhile, the accumulator book
+    carries the run's figures from chunk to chunk, and the duplicate flags of chunks not yet written
+    are kept in memory. A chunk is whole or absent: if anything fails, the chunks already handed to
+    the writer are written, nothing else is, and the error is raised; the next run goes on from there.
+    """
+    import queue
+    import threading
+    from collections import deque
+
+    from django.db import connections
+
+    handoff: queue.Queue = queue.Queue(maxsize=1)
+    failures: list = []
+
+    def write_chunks() -> None:
+        try:
+            while (writes := handoff.get()) is not None:
+                if failures:
+                    continue  # drain: the reader must never block on a dead writer
+                try:
+                    with transaction.atomic():
+                        _commit_without_wal_wait()
+                        _adjudicate_write(writes)
+                except BaseException as exc:  # noqa: BLE001 - handed to the reader, which raises it
+                    failures.append(exc)
+        finally:
+            connections.close_all()
+
+    writer = threading.Thread(target=write_chunks, name="adjudication-writer", daemon=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [ADJUDICATION_LOCK_ID])
+    writer.start()
+    done = 0
+    try:
+        book = _AccumulatorBook()
+        recent_flags: deque = deque(maxlen=4)  # chunks that may be unwritten: the writer's, the queued one
+        after = (datetime.date.min, 0)
+        while not failures:
+            with connection.cursor() as cursor:
+                cursor.execute(_NEXT_CHUNK_SQL, [after[0], after[1], chunk_size])
+                rows = cursor.fetchall()
+            if not rows:
+                break
+            writes, _, flags = _adjudicate_compute(rows, today=today, by=by, book=book, recent_flags=recent_flags)
+            recent_flags.append(flags)
+            handoff.put(writes)
+            done += len(rows)
+            after = (rows[-1][6], rows[-1][0])
+    finally:
+        handoff.put(None)
+        writer.join()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [ADJUDICATION_LOCK_ID])
+    if failures:
+        raise failures[0]
+    return done
 
 
 def claim_adjudicate(*, claim_id: int, today: datetime.date | None = None, by=None) -> Claim:

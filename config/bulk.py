@@ -138,3 +138,32 @@ class AnyLookup(Lookup):
 
 Field.register_lookup(AnyLookup)
 ForeignObject.register_lookup(AnyLookup)
+
+
+def bulk_upsert(model, *, conflict: Sequence[str], fields: Sequence[str], update: Sequence[str],
+                rows: Sequence[Sequence]) -> int:
+    """Insert rows, or on a clash of `conflict` (a unique constraint's columns) set `update` from them."""
+    if not rows:
+        return 0
+    table = model._meta.db_table
+    cols = _columns(model, fields)
+    col_sql = ", ".join(f'"{c}"' for c in cols)
+    conflict_sql = ", ".join(f'"{c}"' for c in _columns(model, conflict))
+    set_sql = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in _columns(model, update))
+    with connection.cursor() as cursor:
+        if _is_postgres():
+            types = [_base_type(model, f) for f in fields]
+            encoders = _encoders(model, fields, array=True)
+            unnest = ", ".join(f"%s::{t}[]" for t in types)
+            cursor.execute(
+                f'INSERT INTO "{table}" ({col_sql}) SELECT * FROM unnest({unnest}) '
+                f"ON CONFLICT ({conflict_sql}) DO UPDATE SET {set_sql}",
+                ["{" + ",".join(map(encode, col)) + "}" for encode, col in zip(encoders, zip(*rows))],
+            )
+        else:
+            placeholders = ", ".join(["%s"] * len(cols))
+            cursor.executemany(
+                f'INSERT INTO "{table}" ({col_sql}) VALUES ({placeholders}) ON CONFLICT ({conflict_sql}) DO UPDATE SET {set_sql}',
+                [tuple(r) for r in rows],
+            )
+    return len(rows)

@@ -1,0 +1,61 @@
+"""The pipelined batch (PostgreSQL, outside a caller's transaction: pricing runs ahead of a writer
+thread on its own connection) gives exactly the figures of the chunk-after-chunk batch."""
+import pytest
+from django.db import transaction
+
+from claims import services
+from claims.models import Claim
+from config import clock
+from tests.claims.helpers import day, fresh
+from tests.claims.test_batch import SCRIPT, make_family_world, snapshot, submit_script
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 5000])
+def test_pipelined_batch_equals_the_sequential_batch(transactional_db, chunk_size):
+    sequential = make_family_world()
+    sequential_claims = submit_script(sequential)
+    clock.clock_set(day=day("2026-02-06"))
+    with transaction.atomic():  # inside a transaction: chunk after chunk, no writer thread
+        assert services.claims_adjudicate_pending(chunk_size=3) == len(SCRIPT) - 1
+
+    pipelined = make_family_world()
+    pipelined_claims = submit_script(pipelined)
+    clock.clock_set(day=day("2026-02-06"))
+    assert services.claims_adjudicate_pending(chunk_size=chunk_size) == len(SCRIPT) - 1
+
+    expected = snapshot(sequential, sequential_claims)
+    assert snapshot(pipelined, pipelined_claims) == expected
+    # Duplicates found across chunks that were not yet written (chunk_size 1 and 2).
+    assert [fresh(pipelined_claims[i]).duplicate_of_id for i in (3, 6, 12)] == [
+        pipelined_claims[0].pk, pipelined_claims[2].pk, pipelined_claims[1].pk]
+    assert services.claims_adjudicate_pending(chunk_size=chunk_size) == 0  # nothing left, nothing changes
+    assert Claim.objects.filter(state__in=["submitted", "appealed"]).count() == 0
+
+
+def test_a_failing_write_raises_and_leaves_whole_chunks(transactional_db, monkeypatch):
+    w = make_family_world()
+    claims = submit_script(w)
+    clock.clock_set(day=day("2026-02-06"))
+    real_write = services._adjudicate_write
+    written = []
+
+    def write_then_fail(writes):
+        if written:
+            raise RuntimeError("disk full")
+        real_write(writes)
+        written.append(len(writes.claims))
+
+    monkeypatch.setattr(services, "_adjudicate_write", write_then_fail)
+    with pytest.raises(RuntimeError, match="disk full"):
+        services.claims_adjudicate_pending(chunk_size=4)
+    states = [fresh(c).state for c in claims]
+    # The first chunk (4 claims) is written whole; every later claim is still waiting, untouched.
+    assert written == [4]
+    adjudicable = [c for c in claims if c.state == "submitted"]
+    assert [fresh(c).state != "submitted" for c in adjudicable] == [True] * 4 + [False] * (len(adjudicable) - 4)
+    assert states.count("rejected") == 1
+    monkeypatch.setattr(services, "_adjudicate_write", real_write)
+    # The next run goes on from there and ends where a clean run would.
+    assert services.claims_adjudicate_pending(chunk_size=4) == len(adjudicable) - 4
