@@ -54,10 +54,10 @@ class PlanTerms:
     copays: dict = field(default_factory=dict)
 
     def plan_year_start(self, day: datetime.date) -> datetime.date:
-        start = datetime.date(day.year, self.year_start_month, self.year_start_day)
-        if start > day:
-            start = datetime.date(day.year - 1, self.year_start_month, self.year_start_day)
-        return start
+        from plans.selectors import plan_year_start_for  # the one plan-year rule
+
+        return plan_year_start_for(plan_year_anchor=datetime.date(2001, self.year_start_month, self.year_start_day),
+                                   day=day)
 
 
 @dataclass(slots=True)

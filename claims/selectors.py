@@ -8,6 +8,7 @@ from django_fsm_log.models import StateLog
 
 from parties.models import Member
 from plans.models import Coverage
+from plans.selectors import plan_year_start_for
 
 from .engine import DENIAL_MEANING
 from .models import Accumulator, Claim, LineResult
@@ -73,11 +74,6 @@ def claim_transitions(*, claim: Claim) -> list[StateLog]:
     return list(StateLog.objects.filter(content_type=ct, object_id=claim.pk).select_related("by").order_by("timestamp", "pk"))
 
 
-def _plan_year_start(anchor: datetime.date, day: datetime.date) -> datetime.date:
-    start = datetime.date(day.year, anchor.month, anchor.day)
-    return start if start <= day else datetime.date(day.year - 1, anchor.month, anchor.day)
-
-
 def accumulators_report_for(*, members: list[Member], as_of: datetime.date) -> dict[int, dict]:
     """member id -> its and its family's figures for the plan year holding `as_of` (SCENARIOS.md).
 
@@ -104,7 +100,7 @@ def accumulators_report_for(*, members: list[Member], as_of: datetime.date) -> d
                          "family_deductible_met": "0.00", "family_out_of_pocket_met": "0.00"}
             continue
         plan_id, anchor = plan
-        year = _plan_year_start(anchor, as_of)
+        year = plan_year_start_for(plan_year_anchor=anchor, day=as_of)
         ded, oop = rows.get((plan_id, m.pk, "individual", year), (ZERO, ZERO))
         if family_of[m.pk] in on_family:
             fded, foop = rows.get((plan_id, family_of[m.pk], "family", year), (ZERO, ZERO))
