@@ -51,13 +51,15 @@ def buffered_transition_log():
         _buffer.reset(token)
 
 
-def transition_log_flush(rows: list, *, timestamp=None) -> int:
-    """Write buffered rows into django-fsm-log's table (COPY on PostgreSQL)."""
-    if not rows:
-        return 0
+STATE_LOG_FIELDS = ("timestamp", "by_id", "source_state", "state", "transition", "content_type_id", "object_id",
+                    "description")
+
+
+def transition_log_prepare(rows: list, *, timestamp=None):
+    """Buffered rows as one prepared insert into django-fsm-log's table (`config.bulk.PreparedWrite`)."""
     from django_fsm_log.models import StateLog
 
-    from config.bulk import bulk_insert
+    from config.bulk import insert_prepare
 
     stamp = timestamp or clock.now()
     ct_ids: dict = {}
@@ -68,10 +70,15 @@ def transition_log_flush(rows: list, *, timestamp=None) -> int:
             ct_id = ct_ids[sender] = ContentType.objects.get_for_model(sender).pk
         object_id = instance if isinstance(instance, int) else instance.pk
         out.append((stamp, by_id, source, target, name, ct_id, object_id, description))
-    bulk_insert(
-        StateLog,
-        ["timestamp", "by_id", "source_state", "state", "transition", "content_type_id", "object_id", "description"],
-        out,
-    )
+    return insert_prepare(StateLog, STATE_LOG_FIELDS, out)
+
+
+def transition_log_flush(rows: list, *, timestamp=None) -> int:
+    """Write buffered rows into django-fsm-log's table (COPY on PostgreSQL), and empty the buffer."""
+    if not rows:
+        return 0
+    from config.bulk import write_prepared
+
+    n = write_prepared(transition_log_prepare(rows, timestamp=timestamp))
     rows.clear()
-    return len(out)
+    return n

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
 from config import clock
-from config.bulk import bulk_insert, bulk_update, bulk_upsert
+from config.bulk import PreparedWrite, insert_prepare, update_prepare, upsert_prepare, write_prepared
 from config.money import to_money
 from parties.models import Member, Provider
 from parties.validators import npi_is_valid
@@ -24,7 +24,7 @@ from plans.models import CategoryBenefit, FeeScheduleEntry, Plan
 from plans.selectors import coverage_context_for_members, coverage_on, fee_schedule_lookup, plan_for_member
 
 from . import engine
-from .fsm_log import buffered_transition_log, transition_log_flush
+from .fsm_log import buffered_transition_log, transition_log_flush, transition_log_prepare
 from .models import Accumulator, Claim, ClaimLine, ClaimState, LineResult, claim_transition_target
 from .selectors import claim_duplicate_candidates
 
@@ -282,21 +282,18 @@ class _AccumulatorBook:
 
 @dataclass
 class _ChunkWrites:
-    """Everything one chunk's adjudication writes, in one transaction, by `_adjudicate_write`."""
+    """Everything one chunk's adjudication writes, already encoded (`config.bulk.PreparedWrite`);
+    `_adjudicate_write` sends it, in one transaction."""
 
-    line_results: list
-    claims: list
-    accumulators: list
-    transitions: list
-    timestamp: datetime.datetime
+    line_results: PreparedWrite
+    claims: PreparedWrite
+    accumulators: PreparedWrite
+    transitions: PreparedWrite
 
 
 def _adjudicate_write(w: _ChunkWrites) -> None:
-    bulk_insert(LineResult, LINE_RESULT_FIELDS, w.line_results)
-    bulk_update(Claim, "id", CLAIM_UPDATE_FIELDS, w.claims)
-    bulk_upsert(Accumulator, conflict=ACCUMULATOR_KEY, fields=(*ACCUMULATOR_KEY, "deductible_met", "oop_met"),
-                update=("deductible_met", "oop_met"), rows=w.accumulators)
-    transition_log_flush(w.transitions, timestamp=w.timestamp)
+    for write in (w.line_results, w.claims, w.accumulators, w.transitions):
+        write_prepared(write)
 
 
 def _adjudicate_rows(rows: list[tuple], **options) -> dict[int, str]:
@@ -420,9 +417,16 @@ def _adjudicate_compute(rows: list[tuple], *, today: datetime.date, book: _Accum
             totals["not_covered"], totals["balance_billed"], totals["plan_paid"],
             totals["member_responsibility"], totals["provider_write_off"],
         ))
-    writes = _ChunkWrites(line_results=result_rows, claims=claim_rows, accumulators=book.take_writes(),
-                          transitions=log_rows, timestamp=clock.now())
-    return writes, new_states, {row[0]: row[4] for row in claim_rows}
+    flags = {row[0]: row[4] for row in claim_rows}
+    writes = _ChunkWrites(
+        line_results=insert_prepare(LineResult, LINE_RESULT_FIELDS, result_rows),
+        claims=update_prepare(Claim, "id", CLAIM_UPDATE_FIELDS, claim_rows),
+        accumulators=upsert_prepare(Accumulator, conflict=ACCUMULATOR_KEY,
+                                    fields=(*ACCUMULATOR_KEY, "deductible_met", "oop_met"),
+                                    update=("deductible_met", "oop_met"), rows=book.take_writes()),
+        transitions=transition_log_prepare(log_rows, timestamp=clock.now()),
+    )
+    return writes, new_states, flags
 
 
 def claims_adjudicate_pending(*, chunk_size: int | None = None, today: datetime.date | None = None, by=None) -> int:
@@ -498,7 +502,7 @@ def _adjudicate_pipelined(*, chunk_size: int, today: datetime.date, by=None) -> 
     done = 0
     try:
         book = _AccumulatorBook()
-        recent_flags: deque = deque(maxlen=4)  # chunks that may be unwritten: the writer's, the queued one
+        recent_flags: deque = deque(maxlen=2)  # chunks that may be unwritten: the writer's, the queued one
         after = (datetime.date.min, 0)
         while not failures:
             with connection.cursor() as cursor:

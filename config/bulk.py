@@ -6,6 +6,7 @@ back to executemany. Callers stay inside a transaction; these functions do not c
 """
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Field, ForeignObject, Lookup
@@ -61,62 +62,109 @@ def _encoders(model, fields: Sequence[str], *, array: bool) -> list:
     return out
 
 
-def bulk_insert(model, fields: Sequence[str], rows: Iterable[Sequence]) -> int:
-    """Insert rows (tuples in `fields` order) without returning ids."""
+@dataclass(frozen=True, slots=True)
+class PreparedWrite:
+    """A set-wise write, encoded ahead of sending: `write_prepared` only ships it.
+
+    Encoding is CPU work and sending is I/O; a pipelined caller (batch adjudication) encodes in the
+    thread that computed the rows, so the rows' Python objects die there and then, and its writer
+    thread holds nothing but text.
+    """
+
+    how: str  # "copy": params is the COPY text; "execute": one statement; "executemany": rows
+    sql: str
+    params: object
+    rows: int
+
+
+def insert_prepare(model, fields: Sequence[str], rows: Iterable[Sequence]) -> PreparedWrite:
+    """An insert of rows (tuples in `fields` order), without returning ids."""
     table = model._meta.db_table
-    cols = _columns(model, fields)
-    n = 0
-    with connection.cursor() as cursor:
-        if _is_postgres():
-            col_sql = ", ".join(f'"{c}"' for c in cols)
-            encoders = _encoders(model, fields, array=False)
-            with cursor.cursor.copy(f'COPY "{table}" ({col_sql}) FROM STDIN') as copy:
-                block = []
-                for row in rows:
-                    block.append("\t".join([encode(v) for encode, v in zip(encoders, row)]))
-                    if len(block) >= 2000:
-                        copy.write("\n".join(block) + "\n")
-                        n += len(block)
-                        block = []
-                if block:
-                    copy.write("\n".join(block) + "\n")
-                    n += len(block)
-        else:
-            rows = list(rows)
-            n = len(rows)
-            col_sql = ", ".join(f'"{c}"' for c in cols)
-            placeholders = ", ".join(["%s"] * len(cols))
-            cursor.executemany(f'INSERT INTO "{table}" ({col_sql}) VALUES ({placeholders})', rows)
-    return n
+    col_sql = ", ".join(f'"{c}"' for c in _columns(model, fields))
+    if _is_postgres():
+        encoders = _encoders(model, fields, array=False)
+        lines = ["\t".join([encode(v) for encode, v in zip(encoders, row)]) for row in rows]
+        text = "\n".join(lines) + "\n" if lines else ""
+        return PreparedWrite("copy", f'COPY "{table}" ({col_sql}) FROM STDIN', text, len(lines))
+    rows = [tuple(r) for r in rows]
+    placeholders = ", ".join(["%s"] * len(fields))
+    return PreparedWrite("executemany", f'INSERT INTO "{table}" ({col_sql}) VALUES ({placeholders})', rows, len(rows))
 
 
-def bulk_update(model, key: str, fields: Sequence[str], rows: Sequence[Sequence]) -> int:
+def update_prepare(model, key: str, fields: Sequence[str], rows: Sequence[Sequence]) -> PreparedWrite:
     """Set `fields` on the rows whose `key` column equals each row's first value.
 
     `rows` are tuples: (key, value for fields[0], value for fields[1], ...).
     """
-    if not rows:
-        return 0
     table = model._meta.db_table
     key_col = _columns(model, [key])[0]
     cols = _columns(model, fields)
-    with connection.cursor() as cursor:
-        if _is_postgres():
-            types = [_base_type(model, key)] + [_base_type(model, f) for f in fields]
-            columns = list(zip(*rows))
-            aliases = ["k"] + [f"v{i}" for i in range(len(fields))]
-            unnest = ", ".join(f"%s::{t}[]" for t in types)
-            sets = ", ".join(f'"{c}" = u.v{i}' for i, c in enumerate(cols))
-            sql = (f'UPDATE "{table}" AS t SET {sets} FROM unnest({unnest}) AS u({", ".join(aliases)}) '
-                   f'WHERE t."{key_col}" = u.k')
-            encoders = _encoders(model, [key, *fields], array=True)
-            cursor.execute(sql, ["{" + ",".join(map(encode, col)) + "}" for encode, col in zip(encoders, columns)])
-            return cursor.rowcount
-        sets = ", ".join(f'"{c}" = %s' for c in cols)
-        cursor.executemany(
-            f'UPDATE "{table}" SET {sets} WHERE "{key_col}" = %s', [tuple(r[1:]) + (r[0],) for r in rows]
+    if not rows:
+        return PreparedWrite("executemany", "", [], 0)
+    if _is_postgres():
+        types = [_base_type(model, key)] + [_base_type(model, f) for f in fields]
+        aliases = ["k"] + [f"v{i}" for i in range(len(fields))]
+        unnest = ", ".join(f"%s::{t}[]" for t in types)
+        sets = ", ".join(f'"{c}" = u.v{i}' for i, c in enumerate(cols))
+        sql = (f'UPDATE "{table}" AS t SET {sets} FROM unnest({unnest}) AS u({", ".join(aliases)}) '
+               f'WHERE t."{key_col}" = u.k')
+        encoders = _encoders(model, [key, *fields], array=True)
+        params = ["{" + ",".join(map(encode, col)) + "}" for encode, col in zip(encoders, zip(*rows))]
+        return PreparedWrite("execute", sql, params, len(rows))
+    sets = ", ".join(f'"{c}" = %s' for c in cols)
+    return PreparedWrite("executemany", f'UPDATE "{table}" SET {sets} WHERE "{key_col}" = %s',
+                         [tuple(r[1:]) + (r[0],) for r in rows], len(rows))
+
+
+def upsert_prepare(model, *, conflict: Sequence[str], fields: Sequence[str], update: Sequence[str],
+                   rows: Sequence[Sequence]) -> PreparedWrite:
+    """Insert rows, or on a clash of `conflict` (a unique constraint's columns) set `update` from them."""
+    if not rows:
+        return PreparedWrite("executemany", "", [], 0)
+    table = model._meta.db_table
+    col_sql = ", ".join(f'"{c}"' for c in _columns(model, fields))
+    conflict_sql = ", ".join(f'"{c}"' for c in _columns(model, conflict))
+    set_sql = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in _columns(model, update))
+    on_conflict = f"ON CONFLICT ({conflict_sql}) DO UPDATE SET {set_sql}"
+    if _is_postgres():
+        types = [_base_type(model, f) for f in fields]
+        encoders = _encoders(model, fields, array=True)
+        unnest = ", ".join(f"%s::{t}[]" for t in types)
+        return PreparedWrite(
+            "execute", f'INSERT INTO "{table}" ({col_sql}) SELECT * FROM unnest({unnest}) {on_conflict}',
+            ["{" + ",".join(map(encode, col)) + "}" for encode, col in zip(encoders, zip(*rows))], len(rows),
         )
-        return len(rows)
+    placeholders = ", ".join(["%s"] * len(fields))
+    return PreparedWrite("executemany", f'INSERT INTO "{table}" ({col_sql}) VALUES ({placeholders}) {on_conflict}',
+                         [tuple(r) for r in rows], len(rows))
+
+
+def write_prepared(write: PreparedWrite) -> int:
+    """Send a prepared write on this thread's connection, in the caller's transaction.
+
+    Returns the rows written (for an update on PostgreSQL: the rows the statement matched)."""
+    if not write.rows:
+        return 0
+    with connection.cursor() as cursor:
+        if write.how == "copy":
+            with cursor.cursor.copy(write.sql) as copy:
+                copy.write(write.params)
+            return write.rows
+        if write.how == "execute":
+            cursor.execute(write.sql, write.params)
+            return cursor.rowcount
+        cursor.executemany(write.sql, write.params)
+        return write.rows
+
+
+def bulk_insert(model, fields: Sequence[str], rows: Iterable[Sequence]) -> int:
+    """Insert rows (tuples in `fields` order) without returning ids."""
+    return write_prepared(insert_prepare(model, fields, rows))
+
+
+def bulk_update(model, key: str, fields: Sequence[str], rows: Sequence[Sequence]) -> int:
+    """Set `fields` on the rows whose `key` column equals each row's first value (see `update_prepare`)."""
+    return write_prepared(update_prepare(model, key, fields, rows))
 
 
 class AnyLookup(Lookup):
@@ -142,28 +190,7 @@ ForeignObject.register_lookup(AnyLookup)
 
 def bulk_upsert(model, *, conflict: Sequence[str], fields: Sequence[str], update: Sequence[str],
                 rows: Sequence[Sequence]) -> int:
-    """Insert rows, or on a clash of `conflict` (a unique constraint's columns) set `update` from them."""
-    if not rows:
-        return 0
-    table = model._meta.db_table
-    cols = _columns(model, fields)
-    col_sql = ", ".join(f'"{c}"' for c in cols)
-    conflict_sql = ", ".join(f'"{c}"' for c in _columns(model, conflict))
-    set_sql = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in _columns(model, update))
-    with connection.cursor() as cursor:
-        if _is_postgres():
-            types = [_base_type(model, f) for f in fields]
-            encoders = _encoders(model, fields, array=True)
-            unnest = ", ".join(f"%s::{t}[]" for t in types)
-            cursor.execute(
-                f'INSERT INTO "{table}" ({col_sql}) SELECT * FROM unnest({unnest}) '
-                f"ON CONFLICT ({conflict_sql}) DO UPDATE SET {set_sql}",
-                ["{" + ",".join(map(encode, col)) + "}" for encode, col in zip(encoders, zip(*rows))],
-            )
-        else:
-            placeholders = ", ".join(["%s"] * len(cols))
-            cursor.executemany(
-                f'INSERT INTO "{table}" ({col_sql}) VALUES ({placeholders}) ON CONFLICT ({conflict_sql}) DO UPDATE SET {set_sql}',
-                [tuple(r) for r in rows],
-            )
-    return len(rows)
+    """Insert rows, or on a clash of `conflict` set `update` from them (see `upsert_prepare`)."""
+    write = upsert_prepare(model, conflict=conflict, fields=fields, update=update, rows=rows)
+    write_prepared(write)
+    return write.rows

@@ -45,7 +45,7 @@ def test_a_failing_write_raises_and_leaves_whole_chunks(transactional_db, monkey
         if written:
             raise RuntimeError("disk full")
         real_write(writes)
-        written.append(len(writes.claims))
+        written.append(writes.claims.rows)
 
     monkeypatch.setattr(services, "_adjudicate_write", write_then_fail)
     with pytest.raises(RuntimeError, match="disk full"):
