@@ -27,11 +27,27 @@ DENIAL_MEANING = {
 
 
 def fmt(d: Decimal) -> str:
-    """1,234.50. Most amounts are under 1,000 and already at two places: str() is the fast path."""
+    """1,234.50. Amounts are almost always at two places and under a million: str() and a comma
+    are the fast path (traces call this a dozen times a line); anything else is formatted."""
     s = str(d)
-    if len(s) <= 6 and s[-3:-2] == ".":
-        return s
+    if s[-3:-2] == ".":
+        n = len(s)
+        if n <= 6:
+            return s
+        if n <= 9 and s[0] != "-":
+            return s[:-6] + "," + s[-6:]
     return f"{d:,.2f}"
+
+
+_PERCENT_TEXT: dict = {}
+
+
+def percent_text(rate: Decimal) -> str:
+    """0.20 -> "20"; 0.125 -> "12.5" (a plan has one or two rates: remembered)."""
+    text = _PERCENT_TEXT.get(rate)
+    if text is None:
+        text = _PERCENT_TEXT[rate] = f"{rate * 100:.2f}".rstrip("0").rstrip(".")
+    return text
 
 
 @dataclass(slots=True)
@@ -166,8 +182,7 @@ def price_line(line: LineIn, *, terms: PlanTerms, in_network: bool, acc: Accumul
         raw = (rate * (allowed - deductible)).quantize(CENT, rounding=ROUND_HALF_UP)
         cap = room - deductible
         coinsurance = raw if raw < cap else cap
-        pct = f"{rate * 100:.2f}".rstrip("0").rstrip(".")
-        steps.append(f"coinsurance {pct} % of {fmt(allowed - deductible)} = {fmt(raw)}; "
+        steps.append(f"coinsurance {percent_text(rate)} % of {fmt(allowed - deductible)} = {fmt(raw)}; "
                      f"out-of-pocket remaining after deductible {fmt(cap)}; applied {fmt(coinsurance)}")
 
     out.deductible = deductible

@@ -148,6 +148,8 @@ def claim_duplicate_candidates(*, member_dates: set[tuple[int, datetime.date]]) 
         return []
     from django.db import connection
 
+    from config.bulk import array_literal
+
     if connection.vendor == "postgresql":
         members, days = zip(*member_dates)
         with connection.cursor() as cursor:
@@ -155,7 +157,7 @@ def claim_duplicate_candidates(*, member_dates: set[tuple[int, datetime.date]]) 
                 "SELECT c.id, c.received_date, c.duplicate_key, c.is_duplicate FROM claims_claim c "
                 "JOIN unnest(%s::bigint[], %s::date[]) AS p(m, d) ON c.member_id = p.m AND c.service_date = p.d "
                 "WHERE c.state <> 'rejected'",
-                [list(members), list(days)],
+                [array_literal(members), array_literal(days)],
             )
             return cursor.fetchall()
     return [

@@ -41,6 +41,13 @@ def _array_str(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def array_literal(values: Iterable) -> str:
+    """A PostgreSQL array literal ("{1,2,3}") of ints, dates, decimals or text; None is NULL."""
+    return "{" + ",".join(
+        "NULL" if v is None else _array_str(v) if isinstance(v, str) else str(v) for v in values
+    ) + "}"
+
+
 def _nullable(encode, null: str):
     def encode_or_null(value) -> str:
         return null if value is None else encode(value)
@@ -178,7 +185,9 @@ class AnyLookup(Lookup):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         values = list(self.rhs)
         if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s)", [*lhs_params, values]
+            # One text array literal, cast: the driver's per-element array dumping costs more here.
+            db_type = re.sub(r"\(.*\)", "", self.lhs.output_field.db_type(connection)).split()[0]
+            return f"{lhs} = ANY(%s::{db_type}[])", [*lhs_params, array_literal(values)]
         if not values:
             return "1 = 0", list(lhs_params)
         return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]

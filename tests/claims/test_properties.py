@@ -167,3 +167,15 @@ def test_half_cent_rounds_up():
     line = engine.LineIn(billed=Decimal("33.30"), units=1, code="80053", category="lab", fee=Decimal("33.30"))
     out = engine.price_line(line, terms=terms, in_network=True, acc=engine.Accumulators())
     assert (out.coinsurance, out.plan_paid, out.codes) == (Decimal("5.00"), Decimal("28.30"), ("2",))
+
+
+@given(st.integers(-10**12, 10**12), st.sampled_from([0, 1, 2, 3]))
+def test_trace_amounts_read_as_grouped_two_place_figures(units, places):
+    """The trace's fast formatting of amounts agrees with `{:,.2f}` for every amount, any scale."""
+    amount = Decimal(units).scaleb(-places)
+    assert engine.fmt(amount) == f"{amount:,.2f}"
+
+
+@given(st.integers(0, 1000).map(lambda n: Decimal(n).scaleb(-3)))
+def test_coinsurance_rates_read_as_percentages(rate):
+    assert engine.percent_text(rate) == f"{rate * 100:.2f}".rstrip("0").rstrip(".")
