@@ -21,11 +21,16 @@ def _columns(model, fields: Sequence[str]) -> list[str]:
     return [model._meta.get_field(f).column for f in fields]
 
 
+def _db_base_type(field, conn=None) -> str:
+    """The column's type without its size or modifiers ("varchar(10)" -> "varchar"), for array casts."""
+    return re.sub(r"\(.*\)", "", field.db_type(conn or connection)).split()[0]
+
+
 def _base_type(model, field_name: str) -> str:
     field = model._meta.get_field(field_name)
     if field.is_relation:
         field = field.target_field
-    return re.sub(r"\(.*\)", "", field.db_type(connection)).split()[0]
+    return _db_base_type(field)
 
 
 # Text encodings built here rather than by the driver's per-value Python dumpers: str() of an int,
@@ -186,8 +191,7 @@ class AnyLookup(Lookup):
         values = list(self.rhs)
         if connection.vendor == "postgresql":
             # One text array literal, cast: the driver's per-element array dumping costs more here.
-            db_type = re.sub(r"\(.*\)", "", self.lhs.output_field.db_type(connection)).split()[0]
-            return f"{lhs} = ANY(%s::{db_type}[])", [*lhs_params, array_literal(values)]
+            return f"{lhs} = ANY(%s::{_db_base_type(self.lhs.output_field, connection)}[])", [*lhs_params, array_literal(values)]
         if not values:
             return "1 = 0", list(lhs_params)
         return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
