@@ -18,6 +18,7 @@ import sys
 import time
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
@@ -242,11 +243,15 @@ class Command(BaseCommand):
         parser.add_argument("--sample", type=int, default=200, help="claims adjudicated one by one (single-claim path)")
         parser.add_argument("--seed", type=int, default=42)
         parser.add_argument("--keep", action="store_true", help="keep the synthetic world")
+        parser.add_argument("--here", action="store_true",
+                            help="measure in this process, in the caller's transaction if any (tests); "
+                                 "peak RSS is then this whole process's")
         parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
 
     def handle(self, *args, **opts):
         if opts["measure"]:
-            return self._measure(opts)
+            print(json.dumps(self._measure(opts)))
+            return
         from config import clock
 
         today = clock.today()
@@ -256,7 +261,8 @@ class Command(BaseCommand):
         with transaction.atomic():
             world.build()
         world.insert_claims(opts["claims"], today=today)
-        if connection.vendor == "postgresql":  # as a production database would be: vacuumed, with statistics
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            # As a production database would be: vacuumed, with statistics.
             with connection.cursor() as c:
                 for table in ("claims_claim", "claims_claimline", "claims_lineresult", "claims_accumulator",
                               "django_fsm_log_statelog", "parties_member", "plans_coverage"):
@@ -264,13 +270,18 @@ class Command(BaseCommand):
         self.stdout.write(f"built {opts['members']} members, {opts['providers']} providers, {opts['claims']} claims "
                           f"in {time.perf_counter() - t0:.1f} s ({connection.vendor})")
         self.stdout.flush()
+        manage = os.path.join(settings.BASE_DIR, "manage.py")
         try:
-            out = subprocess.run(
-                [sys.executable, sys.argv[0], "bench_adjudication", "--measure", "--sample", str(opts["sample"]),
-                 "--seed", str(opts["seed"]), "--members", str(opts["members"]), "--providers", str(opts["providers"])],
-                check=True, capture_output=True, text=True, env={**os.environ, "DJANGO_DEBUG": "0"},
-            )
-            result = json.loads(out.stdout.strip().splitlines()[-1])
+            if opts["here"]:
+                result = self._measure(opts)
+            else:
+                out = subprocess.run(
+                    [sys.executable, manage, "bench_adjudication", "--measure", "--sample", str(opts["sample"]),
+                     "--seed", str(opts["seed"]), "--members", str(opts["members"]),
+                     "--providers", str(opts["providers"])],
+                    check=True, capture_output=True, text=True, env={**os.environ, "DJANGO_DEBUG": "0"},
+                )
+                result = json.loads(out.stdout.strip().splitlines()[-1])
         except subprocess.CalledProcessError as exc:
             self.stderr.write(exc.stdout + exc.stderr)
             if not opts["keep"]:
@@ -315,5 +326,5 @@ class Command(BaseCommand):
             claim_adjudicate(claim_id=cid)
         single = len(ids) / (time.perf_counter() - t1)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(json.dumps({"adjudicated": pending, "seconds": seconds, "single_rate": single,
-                          "peak_rss_mib": peak, "states": states}))
+        return {"adjudicated": pending, "seconds": seconds, "single_rate": single, "peak_rss_mib": peak,
+                "states": states}
