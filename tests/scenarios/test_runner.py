@@ -276,3 +276,26 @@ def test_a_key_written_twice_in_one_mapping_is_invalid(tmp_path, capsys):
     code, _, err = run_scenario(path, capsys=capsys)
     assert code == 2
     assert "(line 2): key 'name' is written twice" in err
+
+
+def test_on_a_database_without_tables_it_migrates_first_then_runs(tmp_path):
+    """A fresh checkout: the embedded SQLite file does not exist yet; the runner applies the
+    migrations (saying so on stderr) rather than failing on a missing table."""
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    from tests.scenarios.helpers import shared_scenarios_dir
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    env.update(SQLITE_PATH=str(tmp_path / "fresh.sqlite3"), VAR_DIR=str(tmp_path / "var"))
+    run = subprocess.run(
+        [sys.executable, str(settings.BASE_DIR / "manage.py"), "run_scenario",
+         str(shared_scenarios_dir() / "aso_cost_sharing.yaml")],
+        env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "migration(s): applying them first" in run.stderr
+    assert "All expectations hold." in run.stdout

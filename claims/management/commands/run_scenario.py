@@ -35,6 +35,20 @@ def report_as_text(report: dict) -> str:
     return "\n".join(out)
 
 
+def _schema_ensure() -> None:
+    """A fresh checkout's database has no tables yet: apply the migrations first (saying so) rather than
+    fail on a missing table; a trainer's first command may well be this one."""
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if pending:
+        sys.stderr.write(f"the database lacks {len(pending)} migration(s): applying them first\n")
+        call_command("migrate", interactive=False, verbosity=0)
+
+
 class Command(BaseCommand):
     help = "Build a scenario's world, play its events on the simulated clock, print the report, check `expect`."
 
@@ -46,6 +60,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         try:
             scenario = scenario_file_load(path=options["file"])
+            _schema_ensure()
             report = scenario_run(sc=scenario, keep=options["keep"])
         except ScenarioInvalid as exc:
             sys.stderr.write(f"{options['file']}: invalid scenario: {exc}\n")
