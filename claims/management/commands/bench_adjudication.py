@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from claims.models import Claim, ClaimLine
 from claims.services import SubmittedLine, duplicate_key_for
 from config.bulk import bulk_insert
+from config.schema import schema_migrate_if_needed
 from parties.models import Employer, Member, Provider
 from parties.validators import member_id_generate, npi_with_check_digit
 from plans.demo_data import DEMO_FEE_SCHEDULE
@@ -254,6 +255,7 @@ class Command(BaseCommand):
             return
         from config import clock
 
+        schema_migrate_if_needed(out=self.stderr)
         today = clock.today()
         world_delete()
         world = SyntheticWorld(seed=opts["seed"], members=opts["members"], providers=opts["providers"])

@@ -5,6 +5,7 @@ import sys
 from django.core.management.base import BaseCommand
 
 from claims.scenarios import ScenarioInvalid, expectations_compare, scenario_file_load, scenario_run
+from config.schema import schema_migrate_if_needed
 
 EXIT_OK, EXIT_MISMATCH, EXIT_INVALID = 0, 1, 2
 
@@ -35,20 +36,6 @@ def report_as_text(report: dict) -> str:
     return "\n".join(out)
 
 
-def _schema_ensure() -> None:
-    """A fresh checkout's database has no tables yet: apply the migrations first (saying so) rather than
-    fail on a missing table; a trainer's first command may well be this one."""
-    from django.core.management import call_command
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
-
-    executor = MigrationExecutor(connection)
-    pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    if pending:
-        sys.stderr.write(f"the database lacks {len(pending)} migration(s): applying them first\n")
-        call_command("migrate", interactive=False, verbosity=0)
-
-
 class Command(BaseCommand):
     help = "Build a scenario's world, play its events on the simulated clock, print the report, check `expect`."
 
@@ -60,7 +47,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         try:
             scenario = scenario_file_load(path=options["file"])
-            _schema_ensure()
+            schema_migrate_if_needed()
             report = scenario_run(sc=scenario, keep=options["keep"])
         except ScenarioInvalid as exc:
             sys.stderr.write(f"{options['file']}: invalid scenario: {exc}\n")
