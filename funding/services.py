@@ -235,7 +235,9 @@ class _PaymentRun:
     def __init__(self, *, kind: str, today: datetime.date, by, chunk_size: int, log_rows: list):
         self.kind, self.today, self.by, self.chunk_size, self.log_rows = kind, today, by, chunk_size, log_rows
         self.cycle: PaymentCycle | None = None
-        # (payer account id, provider id, sponsor id) -> [remittance id, amount, claims, ids digest, plan money]
+        # (payer account id, provider id, sponsor id) -> [remittance id, amount, claims, ids digest, ASC part,
+        # carrier id]. One carrier may pay one sponsor's ASC and fully insured claims on one remittance: only
+        # the ASC part becomes the sponsor's debt to the carrier.
         self.remittances: dict[tuple, list] = {}
         self.paying: list[tuple] = []  # (claim id, state, amount, plan money, provider id)
         self.holding: list[int] = []  # claim ids: approved -> awaiting_funds
@@ -293,7 +295,7 @@ class _PaymentRun:
                                  issued_on=today) for payer, provider, sponsor in new
             ])
             for key, remittance in zip(new, made):
-                self.remittances[key] = [remittance.pk, ZERO, 0, hashlib.sha1(), None]
+                self.remittances[key] = [remittance.pk, ZERO, 0, hashlib.sha1(), ZERO, None]
 
         payment_rows, claim_rows = [], []
         paid_note = ("paid in payment cycle" if self.kind == PaymentCycle.Kind.CYCLE
@@ -303,7 +305,9 @@ class _PaymentRun:
             remittance[1] += amount
             remittance[2] += 1
             remittance[3].update(b"%d," % claim_id)
-            remittance[4] = plan
+            if plan.funding == F.ASC:
+                remittance[4] += amount
+                remittance[5] = plan.carrier_id
             payment_rows.append((claim_id, remittance[0], amount, today))
             claim_rows.append((claim_id, self._transition(claim_id, state, "pay", paid_note), today))
             self.paid_amount += amount
@@ -320,28 +324,29 @@ class _PaymentRun:
     def _post_remittances(self) -> list[tuple]:
         """One balanced ledger transaction per remittance that moved money; returns the remittance rows."""
         specs = set()
-        for (_, provider_id, sponsor_id), (_, amount, _, _, plan) in self.remittances.items():
+        for (_, provider_id, sponsor_id), (_, amount, _, _, asc_amount, carrier_id) in self.remittances.items():
             if amount > 0:
                 specs.add(provider_spec(provider_id))
-                if plan.funding == F.ASC:
-                    specs.update((receivable_spec(sponsor_id, plan.carrier_id), sponsor_spec(sponsor_id)))
+            if asc_amount > 0:
+                specs.update((receivable_spec(sponsor_id, carrier_id), sponsor_spec(sponsor_id)))
         self._accounts(specs)
         acct = self.account_ids
         postings, posted = [], []
-        for (payer_id, provider_id, sponsor_id), (rid, amount, count, digest, plan) in self.remittances.items():
+        for (payer_id, provider_id, sponsor_id), (rid, amount, count, digest, asc_amount, carrier_id) in (
+                self.remittances.items()):
             if amount <= 0:
                 continue
             p = Posting(kind=T.CLAIM_PAYMENT, date=self.today, employer_id=sponsor_id,
                         key=f"claim-payment:{payer_id}:{provider_id}:{digest.hexdigest()}",
                         memo=f"remittance {rid}: {count} claims, payment run {self.cycle.pk}")
             p.move(source=payer_id, target=acct[provider_spec(provider_id)], amount=amount)
-            if plan.funding == F.ASC:  # the carrier now holds a receivable from the sponsor
-                p.move(source=acct[sponsor_spec(sponsor_id)], target=acct[receivable_spec(sponsor_id, plan.carrier_id)],
-                       amount=amount)
+            if asc_amount > 0:  # for its ASC claims the carrier now holds a receivable from the sponsor
+                p.move(source=acct[sponsor_spec(sponsor_id)], target=acct[receivable_spec(sponsor_id, carrier_id)],
+                       amount=asc_amount)
             postings.append(p)
             posted.append(rid)
         txn_of = dict(zip(posted, _post(postings)))
-        return [(rid, amount, count, txn_of.get(rid)) for rid, amount, count, _, _ in self.remittances.values()]
+        return [(rid, amount, count, txn_of.get(rid)) for rid, amount, count, *_ in self.remittances.values()]
 
     def finish(self) -> PaymentCycle | None:
         self.flush()
