@@ -372,6 +372,8 @@ def _adjudicate_compute(rows: list[tuple], *, today: datetime.date, book: _Accum
                 service_date=service_date, received_date=received, coverage=status, terms=terms,
                 duplicate=duplicate_of is not None, billed_total=billed_total,
             )
+            if code != "18":
+                duplicate_of = None  # denied (or pended) before the duplicate step: a copy of nothing
             if code == "pend":
                 outcome = engine.Outcome(transition="pend", lines=[], description=f"pended for review: {why}")
             elif code:
