@@ -130,7 +130,7 @@ def claim_submit(*, member_id: str, npi: str, service_date, lines, submitted_by=
 
     member = Member.objects.filter(member_id=member_id).first() if member_id else None
     provider = Provider.objects.filter(npi=npi).first() if npi else None
-    plan = plan_for_member(member=member) if member else None
+    plan = plan_for_member(member=member, on=service_date) if member else None  # the plan adjudication will use
     if plan is not None:
         codes_known = set(FeeScheduleEntry.objects.filter(schedule_id=plan.fee_schedule_id, code__in=[ln.code for ln in parsed])
                           .values_list("code", flat=True))

@@ -104,7 +104,15 @@ def effective_period(*, start, end, subscriber_current: tuple | None) -> tuple:
     return start, end
 
 
-def plan_for_member(*, member: Member) -> Plan | None:
+def plan_for_member(*, member: Member, on: datetime.date | None = None) -> Plan | None:
+    """The member's plan: the one whose coverage holds `on` when given (a claim's service date),
+    else, as adjudication decides (`coverage_on`), the nearest period's; otherwise the latest coverage's
+    (the member's own, or its subscriber's)."""
+    if on is not None:
+        periods = coverage_periods_for_members(member_ids=[member.pk])[member.pk]
+        _, period = coverage_on(periods=periods, day=on)
+        if period is not None:
+            return Plan.objects.filter(pk=period[0]).first()
     coverage = Coverage.objects.filter(member=member).select_related("plan").order_by("-start").first()
     if coverage is None and member.subscriber_id:
         coverage = Coverage.objects.filter(member_id=member.subscriber_id).select_related("plan").order_by("-start").first()

@@ -149,3 +149,28 @@ def test_malformed_input_is_refused_and_writes_nothing(world, kwargs, field):
         _submit(world, **kwargs)
     assert list(exc.value.message_dict) == [field]
     assert (Claim.objects.count(), ClaimLine.objects.count(), StateLog.objects.count()) == before
+
+
+def test_the_code_edit_reads_the_fee_schedule_of_the_plan_covering_the_service_date(db):
+    """DOMAIN.md §3 intake: "a line's procedure code is not in the fee schedule": the schedule of the plan the claim will be
+    adjudicated under, i.e. the coverage on the service date, not the member's latest plan."""
+    from plans import services as plan_services
+    from tests.claims.helpers import build_world, day
+
+    w = build_world(coverage_end=day("2026-03-31"))  # plan A's schedule has 99213
+    lab_only = plan_services.fee_schedule_create(
+        name="lab only", entries={"80053": {"category": "lab", "fee": D("33.30")}})
+    plan_b = plan_services.plan_create(
+        sponsor=w.employer, name="Plan B", funding="ASO", fee_schedule=lab_only, year_start=day("2026-01-01"),
+        deductible_individual=D("0"), deductible_family=D("0"), oop_max_individual=D("1000"),
+        oop_max_family=D("2000"), coinsurance=D("0"),
+    )
+    plan_services.coverage_enroll(member=w.alice, plan=plan_b, start=day("2026-04-01"))
+
+    march = w.submit(on="2026-04-05", service="2026-03-10", lines=[("99213", 200)])
+    april = w.submit(on="2026-04-05", service="2026-04-02", lines=[("99213", 200)])
+    assert (fresh(march).state, fresh(march).plan_id) == ("submitted", w.plan.pk)
+    assert (fresh(april).state, fresh(april).rejection_field) == ("rejected", "lines[0].code")
+    services.claims_adjudicate_pending()
+    march = fresh(march)
+    assert (march.state, march.plan_id, march.copay, march.plan_paid) == ("approved", w.plan.pk, D("30.00"), D("90.00"))
