@@ -23,6 +23,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from parties.admin_scope import PartyScopedAdmin, VisibleChoicesFilter
 from plans.models import FeeScheduleEntry
 
 from . import tasks
@@ -35,6 +36,7 @@ from .selectors import (
     claim_list_visible_to,
     claim_transitions,
     explanation_of_benefits,
+    line_result_list_visible_to,
 )
 from .services import ClaimConflict, ClaimError, claim_adjudicate, claim_appeal, claim_review
 
@@ -136,11 +138,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Claim)
-class ClaimAdmin(ReadOnlyAdmin):
+class ClaimAdmin(PartyScopedAdmin, ReadOnlyAdmin):
     list_display = ("claim_number_display", "member_display", "provider_display", "service_on", "received_on",
                     "state_display", "billed_display", "plan_paid_display", "member_responsibility_display",
                     "reason_codes_display")
-    list_filter = ("state", "plan__sponsor", "received_date", "provider__network")
+    list_filter = ("state", ("plan__sponsor", VisibleChoicesFilter), "received_date", "provider__network")
     # Claim numbers (C000000123 or 123) are matched in get_search_results.
     search_fields = ("=member__member_id", "=submitted_member_id", "member__name", "=provider__npi",
                      "=submitted_npi", "provider__name")
@@ -462,9 +464,9 @@ for _field, _label in (("billed", "billed"), ("allowed", "allowed"), ("deductibl
 # --- Accumulators and line results ----------------------------------------------------------------
 
 @admin.register(Accumulator)
-class AccumulatorAdmin(ReadOnlyAdmin):
+class AccumulatorAdmin(PartyScopedAdmin, ReadOnlyAdmin):
     list_display = ("member", "scope", "plan", "plan_year_start", "deductible_met_display", "oop_met_display")
-    list_filter = ("scope", "plan_year_start", "plan__sponsor")
+    list_filter = ("scope", "plan_year_start", ("plan__sponsor", VisibleChoicesFilter))
     search_fields = ("=member__member_id", "member__name", "plan__name")
     list_select_related = ("member", "plan__sponsor")
     ordering = ("-plan_year_start", "member__name", "scope")
@@ -490,7 +492,7 @@ class AccumulatorAdmin(ReadOnlyAdmin):
 
 
 @admin.register(LineResult)
-class LineResultAdmin(ReadOnlyAdmin):
+class LineResultAdmin(PartyScopedAdmin, ReadOnlyAdmin):
     list_display = ("claim_link", "line_number", "round", "procedure_code", "category", "allowed", "deductible",
                     "copay", "coinsurance", "plan_paid", "member_owes", "codes")
     list_filter = ("round", "category", "denial_code")
@@ -504,10 +506,7 @@ class LineResultAdmin(ReadOnlyAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        return qs.filter(claim__in=claim_list_visible_to(user=request.user).values("pk"))
+        return line_result_list_visible_to(user=request.user).order_by(*(self.get_ordering(request) or ()))
 
     def get_search_results(self, request, queryset, search_term):
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)

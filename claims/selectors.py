@@ -3,10 +3,11 @@ import datetime
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django_fsm_log.models import StateLog
 
 from parties.models import Member
+from parties.selectors import TPA_ROLES
 from plans.models import Coverage
 from plans.selectors import plan_year_start_for
 
@@ -20,26 +21,32 @@ CARC_MEANING = {
 }
 
 
+def _sees_every_claim(user) -> bool:
+    """Superusers and the TPA's examiners and supervisors (one TPA runs this system)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_superuser:
+        return True
+    link = getattr(user, "party_link", None)
+    return link is not None and link.role in TPA_ROLES
+
+
 def claim_list_visible_to(*, user) -> QuerySet[Claim]:
     """The claims a login may see: TPA staff all, a provider its own, a sponsor its members',
     a carrier its plans', a member its family's. Anything else: none (and so 404)."""
     qs = Claim.objects.select_related("member", "provider", "plan", "plan__sponsor")
-    if not getattr(user, "is_authenticated", False):
-        return qs.none()
-    if user.is_superuser:
+    if _sees_every_claim(user):
         return qs
-    link = getattr(user, "party_link", None)
+    link = getattr(user, "party_link", None) if getattr(user, "is_authenticated", False) else None
     if link is None:
         return qs.none()
     role = link.role
-    if role in ("claims_examiner", "supervisor"):
-        return qs
     if role == "provider_staff":
         return qs.filter(provider_id=link.provider_id)
     if role == "employer_admin":
         return qs.filter(plan__sponsor_id=link.employer_id)
-    if role == "carrier_analyst":
-        return qs.filter(plan__carrier_id=link.carrier_id)
+    if role == "carrier_analyst":  # the plans it pays claims for: an ASO plan's claims are the sponsor's
+        return qs.filter(plan__carrier_id=link.carrier_id).exclude(plan__funding="ASO")
     if role == "member":
         member = link.member
         family_id = member.subscriber_id or member.pk
@@ -50,12 +57,27 @@ def claim_list_visible_to(*, user) -> QuerySet[Claim]:
 
 
 def accumulator_list_visible_to(*, user) -> QuerySet[Accumulator]:
-    """Accumulators a login may see: those of the members on the claims it may see, and their families'."""
+    """Accumulators a login may see: a member's own, under a plan, when it may see one of that member's
+    claims under that plan; a family's, under a plan, when it may see a claim of one of the family
+    under that plan. (A dependent, or the provider who treated only the child, does not see the
+    subscriber's own figures; a carrier sees nothing under a plan it does not pay for.)"""
     qs = Accumulator.objects.select_related("member", "plan__sponsor")
-    if getattr(user, "is_superuser", False):
+    if _sees_every_claim(user):
         return qs
-    visible = claim_list_visible_to(user=user)
-    return qs.filter(Q(member_id__in=visible.values("member_id")) | Q(member_id__in=visible.values("member__subscriber_id")))
+    visible = claim_list_visible_to(user=user).order_by()
+    own = visible.filter(member_id=OuterRef("member_id"), plan_id=OuterRef("plan_id"))
+    family = visible.filter(plan_id=OuterRef("plan_id")).filter(
+        Q(member_id=OuterRef("member_id")) | Q(member__subscriber_id=OuterRef("member_id")))
+    return qs.filter(Q(scope=Accumulator.Scope.INDIVIDUAL) & Exists(own)
+                     | Q(scope=Accumulator.Scope.FAMILY) & Exists(family))
+
+
+def line_result_list_visible_to(*, user) -> QuerySet[LineResult]:
+    """The line results of the claims a login may see."""
+    qs = LineResult.objects.all()
+    if _sees_every_claim(user):
+        return qs
+    return qs.filter(claim__in=claim_list_visible_to(user=user).order_by().values("pk"))
 
 
 def claim_get_visible_to(*, user, claim_id: int) -> Claim | None:

@@ -19,6 +19,7 @@ from config import clock
 from config.bulk import PreparedWrite, insert_prepare, update_prepare, upsert_prepare, write_prepared
 from config.money import to_money
 from parties.models import Member, Provider
+from parties.selectors import user_is_outside_tpa
 from parties.validators import npi_is_valid
 from plans.models import CategoryBenefit, FeeScheduleEntry, Plan
 from plans.selectors import coverage_context_for_members, coverage_on, fee_schedule_lookup, plan_for_member
@@ -26,7 +27,7 @@ from plans.selectors import coverage_context_for_members, coverage_on, fee_sched
 from . import engine
 from .fsm_log import buffered_transition_log, transition_log_flush, transition_log_prepare
 from .models import Accumulator, Claim, ClaimLine, ClaimState, LineResult, claim_transition_target
-from .selectors import claim_duplicate_candidates
+from .selectors import claim_duplicate_candidates, claim_list_visible_to
 
 S = ClaimState
 ADJUDICABLE = (S.SUBMITTED, S.APPEALED)
@@ -547,7 +548,8 @@ def claim_review(*, claim_id: int, decision: str, user=None, reason_code: str | 
 
     Two examiners at once: the second finds the claim no longer pended and gets ClaimConflict.
     """
-    if user is not None and not user.has_perm("claims.review_claim"):
+    if user is not None and (not user.has_perm("claims.review_claim") or user_is_outside_tpa(user=user)):
+        # Examiners and supervisors review; a permission granted to a provider's login does not make it one.
         raise ClaimError({"user": ["You may not review claims."]})
     if decision not in ("approve", "deny"):
         raise ClaimError({"decision": [f"must be approve or deny, got {decision!r}"]})
@@ -574,8 +576,9 @@ def claim_appeal(*, claim_id: int, user=None, reason: str = "") -> Claim:
         raise ClaimError({"user": ["You may not appeal claims."]})
     with transaction.atomic():
         claim = Claim.objects.select_for_update().filter(pk=claim_id).first()
-        if claim is None:
-            raise ClaimError({"claim": [f"no claim {claim_id}"]})
+        if claim is None or (user is not None and user_is_outside_tpa(user=user)
+                             and not claim_list_visible_to(user=user).filter(pk=claim_id).exists()):
+            raise ClaimError({"claim": [f"no claim {claim_id}"]})  # one it may not see is one that is not there
         if claim.state != S.DENIED:
             raise ClaimConflict({"claim": [f"claim {claim.claim_number} is {claim.state}, not denied"]})
         claim.appeal(by=user, description=f"appeal: {reason}" if reason else "appeal received")

@@ -13,3 +13,15 @@ def party_link_for(*, user) -> PartyLink | None:
 
 def family_members(*, subscriber: Member):
     return Member.objects.filter(pk=subscriber.pk) | Member.objects.filter(subscriber=subscriber)
+
+
+TPA_ROLES = ("claims_examiner", "supervisor")
+
+
+def user_is_outside_tpa(*, user) -> bool:
+    """A login linked to a provider, sponsor, carrier or member rather than to the TPA. Such a login
+    sees only what a `*_visible_to(user)` selector gives it; superusers and TPA staff see everything."""
+    if getattr(user, "is_superuser", False):
+        return False
+    link = getattr(user, "party_link", None)
+    return link is not None and link.role not in TPA_ROLES

@@ -22,7 +22,7 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "parties.apps.TpaAdminConfig",  # django.contrib.admin, deny-by-default for party logins
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

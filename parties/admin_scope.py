@@ -1,0 +1,63 @@
+"""The admin site, deny-by-default for logins outside the TPA.
+
+A login linked to a provider, sponsor, carrier or member (`parties.selectors.user_is_outside_tpa`)
+may use only the admins that declare `party_scoped = True`: those whose `get_queryset` is a
+`*_visible_to(user)` selector (claims, their line results, accumulators). Every other admin, the
+project's and the libraries' alike, is wrapped at registration so that such a login has no
+permission on it, whatever permissions its user row carries. A new admin is therefore closed to
+them until it scopes its rows. Scoped admins answer 404 for an object the login may not see, and
+their related-field filters offer only the choices on rows it may see.
+"""
+from django.contrib import admin
+from django.http import Http404
+
+from .selectors import user_is_outside_tpa
+
+
+class TpaStaffOnly:
+    """Mixed into every admin that does not scope its rows: no permission for a login outside the TPA."""
+
+    def has_module_permission(self, request):
+        return not user_is_outside_tpa(user=request.user) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return not user_is_outside_tpa(user=request.user) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, *args):
+        return not user_is_outside_tpa(user=request.user) and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None):
+        return not user_is_outside_tpa(user=request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not user_is_outside_tpa(user=request.user) and super().has_delete_permission(request, obj)
+
+
+class PartyScopedAdmin(admin.ModelAdmin):
+    """An admin whose `get_queryset` is the model's `*_visible_to(user)` selector."""
+
+    party_scoped = True
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # Django redirects to the index when get_queryset hides the row; what a login may not see is 404.
+        raise Http404(f"No {opts.verbose_name} {object_id}.")
+
+
+class VisibleChoicesFilter(admin.RelatedFieldListFilter):
+    """A related-field filter that offers a login outside the TPA only the choices on rows it may see
+    (the plain filter lists every row of the related table: every sponsor of the TPA, say)."""
+
+    def field_choices(self, field, request, model_admin):
+        if not user_is_outside_tpa(user=request.user):
+            return super().field_choices(field, request, model_admin)
+        on_visible_rows = model_admin.get_queryset(request).order_by().values(f"{self.field_path}__pk")
+        return field.get_choices(include_blank=False, limit_choices_to={"pk__in": on_visible_rows},
+                                 ordering=self.field_admin_ordering(field, request, model_admin))
+
+
+class TpaAdminSite(admin.AdminSite):
+    def register(self, model_or_iterable, admin_class=None, **options):
+        admin_class = admin_class or admin.ModelAdmin
+        if not getattr(admin_class, "party_scoped", False):
+            admin_class = type(admin_class.__name__, (TpaStaffOnly, admin_class), {"__module__": admin_class.__module__})
+        super().register(model_or_iterable, admin_class, **options)
