@@ -5,6 +5,7 @@ translates a file into calls. The whole run is one transaction, rolled back unle
 """
 import datetime
 import json
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -52,12 +53,15 @@ def _check_keys(obj, path: str, allowed: set, required: tuple = ()) -> dict:
     return obj
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _date(value, path: str) -> datetime.date:
     if isinstance(value, datetime.datetime):
         raise ScenarioInvalid(path, f"not a date (YYYY-MM-DD): {value!r}")
     if isinstance(value, datetime.date):
         return value
-    if isinstance(value, str):
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):  # fromisoformat alone takes 20260101, 2026-W02-6
         try:
             return datetime.date.fromisoformat(value)
         except ValueError:
@@ -151,16 +155,23 @@ def scenario_load(*, text: str) -> Scenario:
     except yaml.YAMLError as exc:
         raise ScenarioInvalid("(file)", f"not valid YAML: {exc}") from None
     _check_keys(data, "", {"name", "description", "start", "world", "events", "expect"}, ("name", "start", "world"))
+    events, expect = data.get("events"), data.get("expect")
+    if events is not None and not isinstance(events, list):
+        raise ScenarioInvalid("events", "must be a list of dated events")
+    if expect is not None and not isinstance(expect, dict):
+        raise ScenarioInvalid("expect", "must be a mapping")
     sc = Scenario(name=_str(data["name"], "name"), start=_date(data["start"], "start"), world=data["world"],
-                  events=data.get("events") or [], expect=data.get("expect") or {},
-                  description=str(data.get("description") or ""))
+                  events=events or [], expect=expect or {}, description=str(data.get("description") or ""))
     world = _check_keys(sc.world, "world", {"carriers", "employers", "members", "providers", "fee_schedule"})
+    for section in ("carriers", "employers", "members", "providers"):
+        if world.get(section) is not None and not isinstance(world[section], list):
+            raise ScenarioInvalid(f"world.{section}", "must be a list")
 
     for i, spec in enumerate(world.get("carriers") or []):
         path = f"world.carriers[{i}]"
         _check_keys(spec, path, {"key", "name"}, ("key",))
         key = _unique_key(spec, path, sc.carriers, "carrier")
-        sc.carriers[key] = {"name": str(spec.get("name") or key)}
+        sc.carriers[key] = {"name": str(spec.get("name") or key), "path": path}
 
     fee_schedule = world.get("fee_schedule") or {}
     if not isinstance(fee_schedule, dict):
@@ -169,14 +180,13 @@ def scenario_load(*, text: str) -> Scenario:
         path = f"world.fee_schedule.{code}"
         if not isinstance(code, str):
             raise ScenarioInvalid(path, "a procedure code is a quoted string")
-        _check_keys(spec, path, {"category", "fee", "description"}, ("category", "fee"))
+        _check_keys(spec, path, {"category", "fee"}, ("category", "fee"))
         sc.fee_schedule[code] = {"category": _str(spec["category"], f"{path}.category"),
-                                 "fee": _money(spec["fee"], f"{path}.fee"),
-                                 "description": str(spec.get("description") or "")}
+                                 "fee": _money(spec["fee"], f"{path}.fee")}
 
     for i, spec in enumerate(world.get("employers") or []):
         path = f"world.employers[{i}]"
-        _check_keys(spec, path, {"key", "name", "ein", "funding", "carrier", "plan", "stop_loss"}, ("key", "funding", "plan"))
+        _check_keys(spec, path, {"key", "name", "funding", "carrier", "plan", "stop_loss"}, ("key", "funding", "plan"))
         key = _unique_key(spec, path, sc.employers, "employer")
         funding = spec["funding"]
         if funding not in ("ASO", "ASC", "FULLY_INSURED"):
@@ -186,7 +196,7 @@ def scenario_load(*, text: str) -> Scenario:
             raise ScenarioInvalid(f"{path}.carrier", f"unknown carrier {carrier!r}")
         if funding != "ASO" and carrier is None:
             raise ScenarioInvalid(f"{path}.carrier", f"a {funding} employer needs the carrier that pays its claims")
-        sc.employers[key] = {"name": str(spec.get("name") or key), "ein": str(spec.get("ein") or ""),
+        sc.employers[key] = {"name": str(spec.get("name") or key),
                              "funding": funding, "carrier": carrier,
                              "plan": _check_plan(spec["plan"], f"{path}.plan", funding),
                              "stop_loss_raw": spec.get("stop_loss"), "path": path}
@@ -232,7 +242,7 @@ def scenario_load(*, text: str) -> Scenario:
 
     for i, spec in enumerate(world.get("providers") or []):
         path = f"world.providers[{i}]"
-        _check_keys(spec, path, {"key", "name", "npi", "tin", "network"}, ("key", "npi"))
+        _check_keys(spec, path, {"key", "name", "npi", "network"}, ("key", "npi"))
         key = _unique_key(spec, path, sc.providers, "provider")
         npi = spec["npi"]
         if not isinstance(npi, str) or not npi_is_valid(npi):
@@ -240,12 +250,15 @@ def scenario_load(*, text: str) -> Scenario:
         network = spec.get("network", "in")
         if network not in ("in", "out"):
             raise ScenarioInvalid(f"{path}.network", f"must be in or out, got {network!r}")
-        sc.providers[key] = {"name": str(spec.get("name") or key), "npi": npi, "network": network,
-                             "tin": str(spec.get("tin") or "")}
+        sc.providers[key] = {"name": str(spec.get("name") or key), "npi": npi, "network": network, "path": path}
 
-    for emp in sc.employers.values():
+    for emp_key, emp in sc.employers.items():
         raw = emp.pop("stop_loss_raw")
         emp["stop_loss"] = _check_stop_loss(raw, f"{emp['path']}.stop_loss", emp["funding"], sc) if raw is not None else None
+        for member in (emp["stop_loss"] or {}).get("lasers", {}):
+            if sc.members[member]["employer"] != emp_key:
+                raise ScenarioInvalid(f"{emp['path']}.stop_loss.lasers.{member}",
+                                      f"{member!r} is not a member of {emp_key!r}: a laser is for the sponsor's own")
 
     _check_events(sc)
     if not isinstance(sc.expect, dict):
@@ -429,44 +442,64 @@ class World:
     claims: dict = field(default_factory=dict)
 
 
-def _validation_path(exc: ValidationError, prefix: str) -> ScenarioInvalid:
+# A service's field name -> the key the scenario file writes it under, so that a refusal names the
+# path inside the file (SCENARIOS.md).
+_MEMBER_KEYS = {"date_of_birth": "born", "start": "coverage_start", "end": "coverage_end"}
+_PLAN_KEYS = {"deductible_individual": "deductible.individual", "deductible_family": "deductible.family",
+              "oop_max_individual": "out_of_pocket_max.individual", "oop_max_family": "out_of_pocket_max.family",
+              "oon_covered": "out_of_network.covered", "oon_coinsurance": "out_of_network.coinsurance"}
+
+
+def _validation_path(exc: ValidationError, prefix: str, file_keys: dict | None = None) -> ScenarioInvalid:
     if hasattr(exc, "message_dict"):
         k, msgs = next(iter(exc.message_dict.items()))
-        return ScenarioInvalid(f"{prefix}.{k}", "; ".join(msgs))
+        if k == "__all__":
+            return ScenarioInvalid(prefix, "; ".join(msgs))
+        return ScenarioInvalid(f"{prefix}.{(file_keys or {}).get(k, k)}", "; ".join(msgs))
     return ScenarioInvalid(prefix, "; ".join(exc.messages))
 
 
 def world_build(*, sc: Scenario) -> World:
     w = World()
     for key, spec in sc.carriers.items():
-        w.carriers[key] = party_services.carrier_create(name=spec["name"])
-    schedule = plan_services.fee_schedule_create(name=f"{sc.name} fee schedule ({clock.now().isoformat()})",
-                                                 entries=sc.fee_schedule)
-    for key, spec in sc.employers.items():
         try:
-            employer = party_services.employer_create(name=spec["name"], ein=spec["ein"])
-            p = spec["plan"]
-            w.plans[key] = plan_services.plan_create(
-                sponsor=employer, funding=spec["funding"], fee_schedule=schedule,
-                carrier=w.carriers.get(spec["carrier"]), **p,
-            )
+            w.carriers[key] = party_services.carrier_create(name=spec["name"])
         except ValidationError as exc:
             raise _validation_path(exc, spec["path"]) from None
+    try:
+        schedule = plan_services.fee_schedule_create(
+            name=f"{sc.name[:100]} fee schedule ({clock.now().isoformat()})", entries=sc.fee_schedule)
+    except ValidationError as exc:
+        keys = {f"entries.{code}.{f}": f"fee_schedule.{code}.{f}" for code in sc.fee_schedule for f in ("category", "fee")}
+        keys.update({f"entries.{code}.code": f"fee_schedule.{code}" for code in sc.fee_schedule})
+        raise _validation_path(exc, "world", keys) from None
+    for key, spec in sc.employers.items():
+        try:
+            employer = party_services.employer_create(name=spec["name"])
+        except ValidationError as exc:
+            raise _validation_path(exc, spec["path"]) from None
+        try:
+            w.plans[key] = plan_services.plan_create(
+                sponsor=employer, funding=spec["funding"], fee_schedule=schedule,
+                carrier=w.carriers.get(spec["carrier"]), **spec["plan"],
+            )
+        except ValidationError as exc:
+            raise _validation_path(exc, f"{spec['path']}.plan", _PLAN_KEYS) from None
         w.employers[key] = employer
     for key, spec in sc.providers.items():
-        existing = Provider.objects.filter(npi=spec["npi"]).first()
-        if existing is not None:
-            # A provider is one real-world entity per NPI; reuse it if it agrees on the network.
-            if existing.network != spec["network"]:
-                raise ScenarioInvalid(f"world.providers.{key}.network",
-                                      f"NPI {spec['npi']} is already registered {existing.network} network")
-            w.providers[key] = existing
-            continue
         try:
-            w.providers[key] = party_services.provider_register(name=spec["name"], npi=spec["npi"], tin=spec["tin"],
-                                                                network=spec["network"])
+            existing = Provider.objects.filter(npi=spec["npi"]).first()
+            if existing is None:
+                w.providers[key] = party_services.provider_register(name=spec["name"], npi=spec["npi"],
+                                                                    network=spec["network"])
+            elif (existing.name, existing.network) != (spec["name"], spec["network"]):
+                # One provider per NPI, kept from an earlier --keep run: the file says what it is now.
+                w.providers[key] = party_services.provider_update(provider=existing, name=spec["name"],
+                                                                  network=spec["network"])
+            else:
+                w.providers[key] = existing
         except ValidationError as exc:
-            raise _validation_path(exc, f"world.providers.{key}") from None
+            raise _validation_path(exc, spec["path"]) from None
     for key, spec in sc.members.items():
         plan = w.plans[spec["employer"]]
         try:
@@ -480,7 +513,7 @@ def world_build(*, sc: Scenario) -> World:
                 )
             plan_services.coverage_enroll(member=member, plan=plan, start=spec["coverage_start"], end=spec["coverage_end"])
         except ValidationError as exc:
-            raise _validation_path(exc, spec["path"]) from None
+            raise _validation_path(exc, spec["path"], _MEMBER_KEYS) from None
         w.members[key] = member
     for key, spec in sc.employers.items():
         sl = spec["stop_loss"]
@@ -570,7 +603,7 @@ def _play_event(*, w: World, event: dict, path: str) -> None:
                 set_start="coverage_start" in body, set_end="coverage_end" in body,
             )
         except ValidationError as exc:
-            raise _validation_path(exc, f"{path}.change_coverage") from None
+            raise _validation_path(exc, f"{path}.change_coverage", _MEMBER_KEYS) from None
 
 
 def _m(d: Decimal | None) -> str:
@@ -621,21 +654,25 @@ def scenario_run(*, sc: Scenario, keep: bool = False) -> dict:
 
 # --- Comparing with `expect` -------------------------------------------------------------
 
-def _normal(value):
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, (int, float, Decimal)):
-        return Decimal(repr(value) if isinstance(value, float) else str(value)).quantize(Decimal("0.01"))
-    if isinstance(value, str):
+_MONEY_TEXT = re.compile(r"-?\d+\.\d{2}")
+
+
+def _equal(expected, actual) -> bool:
+    """A money figure of the report ("90.00") equals any spelling of the same amount, to the cent;
+    anything else (states, reason codes, dates, keys) must be the same value."""
+    if isinstance(actual, str) and _MONEY_TEXT.fullmatch(actual):
+        if isinstance(expected, bool) or not isinstance(expected, (int, float, Decimal, str)):
+            return False
         try:
-            d = Decimal(value.strip())
-            if d.is_finite():
-                return d.quantize(Decimal("0.01"))
+            amount = Decimal(repr(expected) if isinstance(expected, float) else str(expected).strip())
         except InvalidOperation:
-            pass
-    return value
+            return False
+        return amount.is_finite() and amount.quantize(Decimal("0.01")) == Decimal(actual)
+    if isinstance(expected, datetime.date):
+        expected = expected.isoformat()
+    elif isinstance(expected, int) and not isinstance(expected, bool) and isinstance(actual, str):
+        expected = str(expected)  # reason_codes: [3, 45] written without quotes
+    return expected == actual
 
 
 def expectations_compare(*, expected, actual, path: str = "") -> list[str]:
@@ -657,7 +694,7 @@ def expectations_compare(*, expected, actual, path: str = "") -> list[str]:
         ):
             return [f"{path}: expected {_show(expected)}, got {_show(actual)}"]
         return []
-    if _normal(expected) != _normal(actual):
+    if not _equal(expected, actual):
         return [f"{path}: expected {_show(expected)}, got {_show(actual)}"]
     return []
 

@@ -127,7 +127,9 @@ def money_report(*, employers: dict[str, Employer], carriers: dict[str, Carrier]
         }
         for key, c in carriers.items()
     }
-    report_providers = {key: {"paid": money(total(account_kind=K.PROVIDER, account_provider=p.pk))}
+    # A provider outlives a kept scenario (one per NPI): count only what this world's sponsors paid it.
+    report_providers = {key: {"paid": money(sum((total(account_kind=K.PROVIDER, account_provider=p.pk, txn_employer=e.pk)
+                                                 for e in employers.values()), ZERO))}
                         for key, p in providers.items()}
 
     member_key = {m.pk: k for k, m in members.items()}

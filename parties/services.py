@@ -38,6 +38,12 @@ def provider_register(*, name: str, npi: str, tin: str = "", network: str = Prov
     return _save_validated(Provider(name=name, npi=str(npi), tin=tin, network=network))
 
 
+def provider_update(*, provider: Provider, name: str, network: str) -> Provider:
+    """Rename a provider or move it in or out of network (from then on: adjudicated claims keep theirs)."""
+    provider.name, provider.network = name, network
+    return _save_validated(provider)
+
+
 def member_create(
     *, name: str, date_of_birth: datetime.date, employer: Employer | None = None,
     subscriber: Member | None = None, relationship: str = Member.Relationship.SUBSCRIBER,
