@@ -8,12 +8,12 @@ permission and calls `claims.services`; someone acting first shows as an error m
 Changelists select their related rows in the same query, so a page costs the same number of
 queries whatever its size. What a login may see is `claims.selectors.claim_list_visible_to`.
 """
-import re
 from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -27,13 +27,14 @@ from parties.admin_scope import PartyScopedAdmin, VisibleChoicesFilter
 from plans.models import FeeScheduleEntry
 
 from . import tasks
-from .engine import EXAMINER_DENIAL_CODES
+from .engine import DENIAL_MEANING, EXAMINER_DENIAL_CODES
 from .models import Accumulator, Claim, ClaimLine, ClaimState, LineResult
 from .selectors import (
     CARC_MEANING,
     accumulator_list_visible_to,
     claim_line_results,
     claim_list_visible_to,
+    claim_search_condition,
     claim_transitions,
     explanation_of_benefits,
     line_result_list_visible_to,
@@ -44,8 +45,6 @@ S = ClaimState
 DEFAULT_DENIAL_CODE = "50"
 MONEY_FIELDS = ("billed", "allowed", "deductible", "copay", "coinsurance", "not_covered", "balance_billed",
                 "plan_paid", "member_responsibility", "provider_write_off")
-# "C000000123", "c123" or "123": a claim number, searched as the claim's id.
-CLAIM_NUMBER = re.compile(r"^[Cc]?0*(\d{1,15})$")
 
 
 def money(value: Decimal | None) -> str:
@@ -71,14 +70,6 @@ def trace_steps(trace: str) -> list[str]:
 
 def error_text(exc: ClaimError) -> str:
     return " ".join(" ".join(msgs) for msgs in exc.message_dict.values())
-
-
-def claim_number_search(queryset, term: str, field: str = "pk"):
-    """The rows of `queryset` whose claim is the one the term names, or None if it names none."""
-    found = CLAIM_NUMBER.match(term.strip())
-    if found is None:
-        return None
-    return queryset.filter(**{field: int(found.group(1))})
 
 
 class ReviewForm(forms.Form):
@@ -166,11 +157,8 @@ class ClaimAdmin(PartyScopedAdmin, ReadOnlyAdmin):
         return qs.order_by(*(self.get_ordering(request) or ()))
 
     def get_search_results(self, request, queryset, search_term):
-        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        by_number = claim_number_search(queryset, search_term)
-        if by_number is not None:
-            results = results | by_number
-        return results, may_have_duplicates
+        condition = claim_search_condition(term=search_term)
+        return (queryset if condition is None else queryset.filter(condition)), False
 
     def get_fieldsets(self, request, obj=None):
         header = ["claim_number_display", "state_display", "member_link", "provider_link", "plan_link",
@@ -491,12 +479,37 @@ class AccumulatorAdmin(PartyScopedAdmin, ReadOnlyAdmin):
         return f"{money(obj.oop_met)} of {money(self._limits(obj)[1])}"
 
 
+class LineCategoryFilter(admin.SimpleListFilter):
+    """Categories from the fee schedules (tens of rows), not a DISTINCT over every line result."""
+
+    title = "category"
+    parameter_name = "category"
+
+    def lookups(self, request, model_admin):
+        categories = FeeScheduleEntry.objects.order_by("category").values_list("category", flat=True).distinct()
+        return [(c, c) for c in categories]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(category=self.value()) if self.value() else queryset
+
+
+class DenialCodeFilter(admin.SimpleListFilter):
+    title = "denial code"
+    parameter_name = "denial_code"
+
+    def lookups(self, request, model_admin):
+        return [(code, f"{code}: {DENIAL_MEANING[code]}") for code in sorted(DENIAL_MEANING, key=int)]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(denial_code=self.value()) if self.value() else queryset
+
+
 @admin.register(LineResult)
 class LineResultAdmin(PartyScopedAdmin, ReadOnlyAdmin):
     list_display = ("claim_link", "line_number", "round", "procedure_code", "category", "allowed", "deductible",
                     "copay", "coinsurance", "plan_paid", "member_owes", "codes")
-    list_filter = ("round", "category", "denial_code")
-    search_fields = ("=claim__member__member_id", "=claim__submitted_member_id", "line__procedure_code")
+    list_filter = (LineCategoryFilter, DenialCodeFilter)
+    search_fields = ("=claim__member__member_id", "=claim__submitted_member_id", "=line__procedure_code")
     search_help_text = "Claim number (C000000123 or 123), member ID or procedure code."
     list_select_related = ("claim", "line")
     ordering = ("-claim_id", "-round", "line__line_number")
@@ -509,11 +522,13 @@ class LineResultAdmin(PartyScopedAdmin, ReadOnlyAdmin):
         return line_result_list_visible_to(user=request.user).order_by(*(self.get_ordering(request) or ()))
 
     def get_search_results(self, request, queryset, search_term):
-        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        by_number = claim_number_search(queryset, search_term, field="claim_id")
-        if by_number is not None:
-            results = results | by_number
-        return results, may_have_duplicates
+        condition = claim_search_condition(term=search_term)
+        if condition is None:
+            return queryset, False
+        named = Q(claim__in=Claim.objects.filter(condition).values("pk"))
+        if FeeScheduleEntry.objects.filter(code=search_term.strip()).exists():  # a procedure code too
+            named |= Q(line__in=ClaimLine.objects.filter(procedure_code=search_term.strip()).values("pk"))
+        return queryset.filter(named), False
 
     @admin.display(description="claim", ordering="claim_id")
     def claim_link(self, obj):

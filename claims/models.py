@@ -95,6 +95,10 @@ class Claim(FSMModelMixin, models.Model):
             models.Index(fields=["received_date", "id"], condition=Q(state__in=["approved", "awaiting_funds"]),
                          name="claim_payment_queue"),
             models.Index(fields=["member", "service_date"], name="claim_member_service"),
+            # The claim lists (admin, dashboards) show the newest received first, 50 at a time.
+            models.Index(fields=["received_date", "id"], name="claim_received_order"),
+            # Rejected claims are searched by the IDs as submitted (their member or provider may be unknown).
+            models.Index(fields=["received_date"], condition=Q(state="rejected"), name="claim_rejected"),
             # Partial: almost every row has NULL here, so claim updates rarely touch these indexes, yet
             # the foreign-key checks on deleting a claim or a user still find their referencing rows.
             models.Index(fields=["duplicate_of"], condition=Q(duplicate_of__isnull=False), name="claim_duplicate_of"),

@@ -1,12 +1,13 @@
 """Reads for claims: what a user may see, accumulators, explanations of benefits, transition history."""
 import datetime
+import re
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django_fsm_log.models import StateLog
 
-from parties.models import Member
+from parties.models import Member, Provider
 from parties.selectors import TPA_ROLES
 from plans.models import Coverage
 from plans.selectors import plan_year_start_for
@@ -78,6 +79,27 @@ def line_result_list_visible_to(*, user) -> QuerySet[LineResult]:
     if _sees_every_claim(user):
         return qs
     return qs.filter(claim__in=claim_list_visible_to(user=user).order_by().values("pk"))
+
+
+CLAIM_NUMBER = re.compile(r"^[Cc]?0*(\d{1,15})$")
+
+
+def claim_search_condition(*, term: str) -> Q | None:
+    """The claims a search term names: a claim number (C000000123 or 123), a member ID or name, an NPI
+    or provider name, or an ID as submitted on a rejected claim. The members and providers are looked
+    up first, so that every arm of the condition on claims is served by an index (a name matched
+    inside the claims query would scan every claim)."""
+    term = term.strip()
+    if not term:
+        return None
+    member_ids = list(Member.objects.filter(Q(member_id=term.upper()) | Q(name__icontains=term)).values_list("pk", flat=True))
+    provider_ids = list(Provider.objects.filter(Q(npi=term) | Q(name__icontains=term)).values_list("pk", flat=True))
+    q = (Q(member_id__any=member_ids) | Q(provider_id__any=provider_ids)
+         | Q(state="rejected", submitted_member_id__iexact=term) | Q(state="rejected", submitted_npi__iexact=term))
+    found = CLAIM_NUMBER.match(term)
+    if found is not None:
+        q |= Q(pk=int(found.group(1)))
+    return q
 
 
 def claim_get_visible_to(*, user, claim_id: int) -> Claim | None:

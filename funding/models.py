@@ -177,6 +177,7 @@ class Payment(models.Model):
     class Meta:
         ordering = ["-paid_on", "-id"]
         constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="payment_amount_non_negative")]
+        indexes = [models.Index(fields=["paid_on", "id"], name="payment_paid_order")]  # the newest first, paged
 
     def __str__(self) -> str:
         return f"Payment of {self.amount} for claim {self.claim_id} on {self.paid_on}"

@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from claims import tasks
 from claims.models import Accumulator, Claim, ClaimLine, LineResult
+from config import clock
 from parties.management.commands.seed_demo import staff_permissions
 from parties.services import user_link_party
 from tests.claims.helpers import adjudicate, assert_figures, day, fresh, line_results, new_seq, transitions
@@ -369,6 +370,8 @@ def test_search_by_claim_number_member_and_provider(admin_client, claims_in_ever
 
     assert found(approved.claim_number) == {approved.pk}
     assert found(str(approved.pk)) == {approved.pk}
+    assert found(approved.claim_number.lower()) == {approved.pk}
+    assert found("C999999999") == set()
     assert found(world.alice.member_id) == {c.pk for c in claims_in_every_state.values()}
     assert found("alice") == {c.pk for c in claims_in_every_state.values()}
     assert found(world.faraway.npi) == {claims_in_every_state["denied"].pk}
@@ -380,10 +383,26 @@ def test_search_by_claim_number_member_and_provider(admin_client, claims_in_ever
         claims_in_every_state["rejected"].pk, claims_in_every_state["submitted"].pk}
 
 
+def test_a_rejected_claim_is_found_by_the_ids_as_submitted(admin_client, world):
+    """Its member or provider may be unknown: the IDs as submitted find it (any case)."""
+    from claims import services
+
+    clock.clock_set(day=day("2026-03-04"))
+    ghost = services.claim_submit(member_id="zz9zz9zz9", npi=world.mercy.npi, service_date="2026-03-01",
+                                  lines=[{"code": "99213", "billed": "100"}])
+    assert fresh(ghost).state == "rejected"
+    response = admin_client.get(url(Claim, "changelist"), {"q": "ZZ9ZZ9ZZ9"})
+    assert {c.pk for c in response.context["cl"].result_list} == {ghost.pk}
+
+
 def test_line_results_search_by_claim_and_accumulators_are_read_only(admin_client, claims_in_every_state, world):
     approved = claims_in_every_state["approved"]
     response = admin_client.get(url(LineResult, "changelist"), {"q": approved.claim_number})
     assert sorted(r.line.procedure_code for r in response.context["cl"].result_list) == ["70551", "99213"]
+    by_code = admin_client.get(url(LineResult, "changelist"), {"q": "70551"}).context["cl"].result_list
+    assert {r.line.procedure_code for r in by_code} == {"70551"} and approved.pk in {r.claim_id for r in by_code}
+    by_member = admin_client.get(url(LineResult, "changelist"), {"q": world.alice.member_id}).context["cl"].result_list
+    assert approved.pk in {r.claim_id for r in by_member}
     html = admin_client.get(url(Accumulator, "changelist")).content.decode()
     assert "1,130.00 of 4,000.00" in html and "1,000.00 of 1,000.00" in html
     for model in (Accumulator, LineResult):
