@@ -286,7 +286,11 @@ class ClaimAdmin(PartyScopedAdmin, ReadOnlyAdmin):
             raise PermissionDenied
         claim = self._visible_claim(request, object_id)
         form = AppealForm(request.POST)
-        reason = form.cleaned_data["reason"] if form.is_valid() else ""
+        if not form.is_valid():  # say what is wrong; record nothing
+            self.message_user(request, "Appeal not recorded: " + " ".join(
+                f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()), messages.ERROR)
+            return self._back(claim)
+        reason = form.cleaned_data["reason"]
         try:
             claim_appeal(claim_id=claim.pk, user=request.user, reason=reason)
         except ClaimError as exc:

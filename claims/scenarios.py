@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from config import clock
+from config.money import MONEY_LIMIT
 from funding import services as funding
 from funding.selectors import money_report
 from parties import services as party_services
@@ -83,6 +84,8 @@ def _decimal(value, path: str) -> Decimal:
 
 def _money(value, path: str) -> Decimal:
     d = _decimal(value, path)
+    if abs(d) >= MONEY_LIMIT:
+        raise ScenarioInvalid(path, f"too large: amounts stay under {MONEY_LIMIT:,}")
     if d != d.quantize(Decimal("0.01")):
         raise ScenarioInvalid(path, f"money has at most two decimals: {value!r}")
     if d < 0:
@@ -386,6 +389,8 @@ def _check_events(sc: Scenario) -> None:
                 if not isinstance(line["code"], str):
                     raise ScenarioInvalid(f"{lpath}.code", "a procedure code is a quoted string")
                 d = _decimal(line["billed"], f"{lpath}.billed")
+                if abs(d) >= MONEY_LIMIT:  # (0 or less is not invalid: intake rejects the claim)
+                    raise ScenarioInvalid(f"{lpath}.billed", f"too large: amounts stay under {MONEY_LIMIT:,}")
                 if d != d.quantize(Decimal("0.01")):
                     raise ScenarioInvalid(f"{lpath}.billed", "money has at most two decimals")
                 _int(line.get("units", 1), f"{lpath}.units", 1)

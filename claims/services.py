@@ -17,7 +17,7 @@ from django.db import connection, transaction
 
 from config import clock
 from config.bulk import PreparedWrite, insert_prepare, update_prepare, upsert_prepare, write_prepared
-from config.money import to_money
+from config.money import MONEY_LIMIT, to_money
 from parties.models import Member, Provider
 from parties.selectors import user_is_outside_tpa
 from parties.validators import npi_is_valid
@@ -33,6 +33,8 @@ S = ClaimState
 ADJUDICABLE = (S.SUBMITTED, S.APPEALED)
 ZERO = Decimal("0.00")
 ADJUDICATION_LOCK_ID = 7_311_001  # pg_advisory_xact_lock key for pricing
+MAX_UNITS = 9_999
+EARLIEST_SERVICE_DATE = datetime.date(1900, 1, 1)  # before it, plan-year arithmetic leaves the calendar
 
 
 class ClaimError(ValidationError):
@@ -79,16 +81,27 @@ def claim_lines_parse(lines) -> list[SubmittedLine]:
         if code is None or str(code).strip() == "":
             raise ClaimError({f"lines[{i}].code": ["a procedure code is required"]})
         units = line.get("units", 1)
-        if isinstance(units, bool) or not isinstance(units, int) or units < 1:
-            raise ClaimError({f"lines[{i}].units": [f"must be a whole number of at least 1, got {units!r}"]})
+        if isinstance(units, bool) or not isinstance(units, int) or not 1 <= units <= MAX_UNITS:
+            raise ClaimError({f"lines[{i}].units": [f"must be a whole number from 1 to {MAX_UNITS:,}, got {units!r}"]})
         if "billed" not in line:
             raise ClaimError({f"lines[{i}].billed": ["a billed amount is required"]})
         try:
             billed = to_money(line["billed"])
         except ValueError as exc:
             raise ClaimError({f"lines[{i}].billed": [str(exc)]}) from None
+        if "\x00" in str(code):
+            raise ClaimError({f"lines[{i}].code": ["must not contain a NUL character"]})
         out.append(SubmittedLine(code=str(code).strip(), units=units, billed=billed))
+    if sum((ln.billed for ln in out), ZERO) >= MONEY_LIMIT:
+        raise ClaimError({"lines": [f"the claim's total billed must stay under {MONEY_LIMIT:,}"]})
     return out
+
+
+def claim_id_parse(value) -> int:
+    """A claim's id as given to an action: an int, or its digits ("123"); anything else names the claim."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdecimal():
+        raise ClaimError({"claim": [f"not a claim id: {value!r}"]})
+    return int(str(value).strip())
 
 
 def duplicate_key_for(*, provider_id: int, member_id: int, service_date: datetime.date,
@@ -125,7 +138,12 @@ def claim_submit(*, member_id: str, npi: str, service_date, lines, submitted_by=
     intake edit is stored and `rejected`, with the field and the reason."""
     member_id = str(member_id or "").strip()
     npi = str(npi or "").strip()
+    for field, value in (("member_id", member_id), ("npi", npi)):
+        if "\x00" in value:
+            raise ClaimError({field: ["must not contain a NUL character"]})
     service_date = _parse_date(service_date, "service_date")
+    if not EARLIEST_SERVICE_DATE <= service_date:
+        raise ClaimError({"service_date": [f"must be on or after {EARLIEST_SERVICE_DATE}, got {service_date}"]})
     parsed = claim_lines_parse(lines)
     received_date = clock.today()
 
@@ -530,6 +548,7 @@ def _adjudicate_pipelined(*, chunk_size: int, today: datetime.date, by=None) -> 
 
 def claim_adjudicate(*, claim_id: int, today: datetime.date | None = None, by=None) -> Claim:
     """Adjudicate one submitted or appealed claim now (the same rules and writes as the batch)."""
+    claim_id = claim_id_parse(claim_id)
     today = today or clock.today()
     with transaction.atomic():
         _adjudication_lock()
@@ -551,6 +570,7 @@ def claim_review(*, claim_id: int, decision: str, user=None, reason_code: str | 
     if user is not None and (not user.has_perm("claims.review_claim") or user_is_outside_tpa(user=user)):
         # Examiners and supervisors review; a permission granted to a provider's login does not make it one.
         raise ClaimError({"user": ["You may not review claims."]})
+    claim_id = claim_id_parse(claim_id)
     if decision not in ("approve", "deny"):
         raise ClaimError({"decision": [f"must be approve or deny, got {decision!r}"]})
     if decision == "deny":
@@ -574,6 +594,7 @@ def claim_appeal(*, claim_id: int, user=None, reason: str = "") -> Claim:
     if user is not None and not (user.has_perm("claims.appeal_claim") or user.has_perm("claims.review_claim")
                                  or getattr(getattr(user, "party_link", None), "role", None) == "provider_staff"):
         raise ClaimError({"user": ["You may not appeal claims."]})
+    claim_id = claim_id_parse(claim_id)
     with transaction.atomic():
         claim = Claim.objects.select_for_update().filter(pk=claim_id).first()
         if claim is None or (user is not None and user_is_outside_tpa(user=user)

@@ -1,25 +1,38 @@
 """Money is Decimal with two places, rounded half-up (DOMAIN.md), never float."""
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
 
-def to_money(value) -> Decimal:
-    """Parse a number or string with at most two decimals into a Decimal to the cent.
+# Every money column is max_digits=14, decimal_places=2: an amount must stay under a trillion.
+MONEY_LIMIT = Decimal("1000000000000")
+_GROUPED = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d*)?")  # 1,234,567.89: commas only between groups of three
 
-    Floats are refused: they cannot say what cent they mean.
+
+def to_money(value) -> Decimal:
+    """Parse a number or string with at most two decimals into a Decimal to the cent; ValueError otherwise.
+
+    Floats are refused: they cannot say what cent they mean. "1,234.50" is read; "1,50" is not.
     """
     if isinstance(value, float):
         raise ValueError("money must not be a float")
-    if isinstance(value, bool):
-        raise ValueError("not an amount")
+    if isinstance(value, bool) or not isinstance(value, (int, str, Decimal)):
+        raise ValueError(f"not an amount: {value!r}")
+    text = str(value).strip()
+    if "," in text:
+        if not _GROUPED.fullmatch(text):
+            raise ValueError(f"not an amount (commas only between groups of three digits): {value!r}")
+        text = text.replace(",", "")
     try:
-        d = Decimal(str(value).strip().replace(",", ""))
-    except (InvalidOperation, AttributeError):
+        d = Decimal(text)
+    except InvalidOperation:
         raise ValueError(f"not an amount: {value!r}") from None
     if not d.is_finite():
         raise ValueError(f"not an amount: {value!r}")
+    if abs(d) >= MONEY_LIMIT:
+        raise ValueError(f"too large: amounts stay under {MONEY_LIMIT:,}")
     if d.as_tuple().exponent < -2 and d != d.quantize(CENT):
         raise ValueError(f"more than two decimals: {value!r}")
     return d.quantize(CENT)

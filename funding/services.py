@@ -78,6 +78,16 @@ def _funding_lock() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [FUNDING_LOCK_ID])
 
 
+def _reference(value) -> str:
+    """A bank reference: up to 60 characters of text (the column's width), stripped."""
+    reference = str(value or "").strip()
+    if len(reference) > 60:
+        raise FundingError({"reference": [f"at most 60 characters, got {len(reference)}"]})
+    if "\x00" in reference:
+        raise FundingError({"reference": ["must not contain a NUL character"]})
+    return reference
+
+
 def _amount(value, *, field_name: str = "amount", positive: bool = True) -> Decimal:
     try:
         amount = to_money(value)
@@ -440,7 +450,7 @@ def sponsor_deposit(*, employer: Employer, amount, today: datetime.date | None =
     """
     amount = _amount(amount)
     today = today or clock.today()
-    reference = (reference or "").strip()
+    reference = _reference(reference)
     with transaction.atomic(), buffered_transition_log() as log_rows:
         _funding_lock()
         if reference:
@@ -587,7 +597,7 @@ def sponsor_reimbursement_pay(*, employer: Employer, amount, today: datetime.dat
     and is applied to the next invoice. Paying more than the sponsor owes the carrier is refused."""
     amount = _amount(amount)
     today = today or clock.today()
-    reference = (reference or "").strip()
+    reference = _reference(reference)
     with transaction.atomic():
         _funding_lock()
         if reference:

@@ -5,6 +5,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from config.validation import model_validate
+
 from .models import Carrier, Employer, Member, PartyLink, Provider, Tpa
 from .validators import member_id_generate
 
@@ -15,7 +17,7 @@ class PartyError(ValidationError):
 
 def _save_validated(obj, *, exclude=None):
     try:
-        obj.full_clean(exclude=exclude)
+        model_validate(obj, exclude=exclude)
     except ValidationError as exc:
         raise PartyError(exc.message_dict) from None
     obj.save()
@@ -70,6 +72,8 @@ def member_create(
 
 def user_link_party(*, user, role: str, party) -> PartyLink:
     """Tie a login to one party in one role (replacing any earlier link)."""
+    if user is None or getattr(user, "pk", None) is None:
+        raise PartyError({"user": ["A saved login is required."]})
     field = PartyLink.ROLE_PARTY.get(role)
     if field is None:
         raise PartyError({"role": [f"Unknown role {role!r}."]})
@@ -85,8 +89,9 @@ def user_link_party(*, user, role: str, party) -> PartyLink:
 
 def user_create_with_role(*, username: str, password: str, role: str, party, **extra) -> "PartyLink":
     User = get_user_model()
-    user, created = User.objects.get_or_create(username=username, defaults=extra)
-    if created:
-        user.set_password(password)
-        user.save(update_fields=["password"])
-    return user_link_party(user=user, role=role, party=party)
+    with transaction.atomic():  # a refused link leaves no login behind
+        user, created = User.objects.get_or_create(username=username, defaults=extra)
+        if created:
+            user.set_password(password)
+            user.save(update_fields=["password"])
+        return user_link_party(user=user, role=role, party=party)

@@ -23,13 +23,13 @@ def luhn_check_digit(digits: str) -> int:
 
 
 def npi_is_valid(npi: str) -> bool:
-    if not isinstance(npi, str) or not re.fullmatch(r"\d{10}", npi):
+    if not isinstance(npi, str) or not re.fullmatch(r"[0-9]{10}", npi):
         return False
     return luhn_check_digit("80840" + npi[:9]) == int(npi[9])
 
 
 def validate_npi(value: str) -> None:
-    if not isinstance(value, str) or not re.fullmatch(r"\d{10}", value or ""):
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{10}", value or ""):
         raise ValidationError("An NPI is 10 digits.", code="npi_format")
     if not npi_is_valid(value):
         raise ValidationError("This NPI fails its check digit.", code="npi_check_digit")
@@ -44,14 +44,14 @@ _INVALID_EIN_PREFIXES = {"00", "07", "08", "09", "17", "18", "19", "28", "29", "
 
 
 def validate_ein(value: str) -> None:
-    if not re.fullmatch(r"\d{2}-\d{7}", value or ""):
+    if not re.fullmatch(r"[0-9]{2}-[0-9]{7}", value or ""):
         raise ValidationError("An EIN is written NN-NNNNNNN.", code="ein_format")
     if value[:2] in _INVALID_EIN_PREFIXES:
         raise ValidationError(f"EIN prefix {value[:2]} is not issued by the IRS.", code="ein_prefix")
 
 
 def validate_tin(value: str) -> None:
-    if not re.fullmatch(r"\d{2}-\d{7}|\d{9}", value or ""):
+    if not re.fullmatch(r"[0-9]{2}-[0-9]{7}|[0-9]{9}", value or ""):
         raise ValidationError("A TIN is 9 digits (NN-NNNNNNN).", code="tin_format")
 
 

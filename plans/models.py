@@ -281,6 +281,8 @@ class StopLossLaser(models.Model):
         return f"Laser {self.attachment} on {self.member}"
 
     def clean(self):
-        if self.policy_id is not None and self.member_id is not None:
-            if self.member.employer_id != self.policy.plan.sponsor_id:
-                raise ValidationError({"member": f"{self.member} is not a member of {self.policy.plan.sponsor}."})
+        # The policy may be unsaved yet (the admin's add page validates its lasers first): use the object.
+        policy = StopLossLaser.policy.field.get_cached_value(self, None) if self.policy_id is None else self.policy
+        if policy is not None and policy.plan_id is not None and self.member_id is not None:
+            if self.member.employer_id != policy.plan.sponsor_id:
+                raise ValidationError({"member": f"{self.member} is not a member of {policy.plan.sponsor}."})

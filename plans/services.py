@@ -1,5 +1,6 @@
 """Writes for plans, coverage, fee schedules and stop-loss policies."""
 import datetime
+from config.validation import model_validate
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -21,7 +22,7 @@ class PlanError(ValidationError):
 
 def _save_validated(obj, *, prefix: str = ""):
     try:
-        obj.full_clean()
+        model_validate(obj)
     except ValidationError as exc:
         raise PlanError({f"{prefix}{k}": v for k, v in exc.message_dict.items()}) from None
     obj.save()
@@ -30,16 +31,26 @@ def _save_validated(obj, *, prefix: str = ""):
 
 def fee_schedule_create(*, name: str, entries: dict[str, dict]) -> FeeSchedule:
     """entries: code -> {category, fee, description?}."""
+    if not isinstance(entries, dict):
+        raise PlanError({"entries": ["must be a mapping of procedure code to category and fee"]})
     with transaction.atomic():
         schedule = _save_validated(FeeSchedule(name=name))
-        rows = []
+        rows, codes = [], set()
         for code, spec in entries.items():
+            if not isinstance(spec, dict):
+                raise PlanError({f"entries.{code}": ["needs a category and a fee"]})
+            for key in ("category", "fee"):
+                if spec.get(key) is None:
+                    raise PlanError({f"entries.{code}.{key}": ["This field is required."]})
+            if str(code) in codes:
+                raise PlanError({f"entries.{code}": ["the procedure code is given twice"]})
+            codes.add(str(code))
             entry = FeeScheduleEntry(
                 schedule=schedule, code=str(code), category=spec["category"], fee=spec["fee"],
                 description=spec.get("description", ""),
             )
             try:
-                entry.full_clean(exclude=["schedule"])
+                model_validate(entry, exclude=["schedule"])
             except ValidationError as exc:
                 raise PlanError({f"entries.{code}.{k}": v for k, v in exc.message_dict.items()}) from None
             rows.append(entry)
@@ -56,6 +67,11 @@ def plan_create(
     timely_filing_days: int = 365, review_threshold: Decimal = Decimal("25000.00"),
     admin_fee_pepm: Decimal = Decimal("0.00"), premium_pepm: Decimal = Decimal("0.00"),
 ) -> Plan:
+    if copays is not None and not isinstance(copays, dict):
+        raise PlanError({"copays": ["must be a mapping of category to copay"]})
+    for label, cats in (("excluded", excluded), ("covered_in_full", covered_in_full)):
+        if cats is not None and (isinstance(cats, (str, dict)) or not all(isinstance(c, str) for c in cats)):
+            raise PlanError({label: ["must be a list of categories"]})
     copays = dict(copays or {})
     excluded = list(excluded or [])
     # The default covers preventive care in full, unless the plan gives that category another treatment.
@@ -83,7 +99,7 @@ def plan_create(
                      for c, amount in copays.items()]
         for b in benefits:
             try:
-                b.full_clean(exclude=["plan"])
+                model_validate(b, exclude=["plan"])
             except ValidationError as exc:
                 raise PlanError({f"category_benefits.{b.category}.{k}": v for k, v in exc.message_dict.items()}) from None
         CategoryBenefit.objects.bulk_create(benefits)
