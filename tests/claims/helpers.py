@@ -173,3 +173,29 @@ def transitions(claim: Claim) -> list[tuple]:
 
 def adjudicate(**kwargs) -> int:
     return services.claims_adjudicate_pending(**kwargs)
+
+
+# --- Acting on a given day --------------------------------------------------------------------------
+
+def run(on: str) -> int:
+    """The adjudication run on day `on`."""
+    clock.clock_set(day=day(on))
+    return adjudicate()
+
+
+def review(claim, decision, user, *, on: str, reason_code=None):
+    clock.clock_set(day=day(on))
+    return services.claim_review(claim_id=claim.pk, decision=decision, user=user, reason_code=reason_code)
+
+
+def appeal(claim, *, on: str):
+    clock.clock_set(day=day(on))
+    return services.claim_appeal(claim_id=claim.pk, reason="the member disagrees")
+
+
+def state(claim) -> str:
+    return fresh(claim).state
+
+
+def codes(claim) -> str:
+    return fresh(claim).reason_codes

@@ -8,47 +8,29 @@ from django_fsm_log.models import StateLog
 
 from claims import engine, services
 from claims.models import Accumulator, Claim, LineResult
-from config import clock
 from parties import services as party_services
 from plans import services as plan_services
 from tests.claims.helpers import (
     ZERO,
     accumulator,
     adjudicate,
+    appeal,
     assert_balanced,
     assert_figures,
     assert_only_billed,
+    codes,
     day,
     fresh,
     line_results,
     new_npi,
+    review,
+    run,
+    state,
     transitions,
 )
 
 D = Decimal
 
-
-def run(on: str) -> int:
-    clock.clock_set(day=day(on))
-    return adjudicate()
-
-
-def review(claim, decision, user, *, on: str, reason_code=None):
-    clock.clock_set(day=day(on))
-    return services.claim_review(claim_id=claim.pk, decision=decision, user=user, reason_code=reason_code)
-
-
-def appeal(claim, *, on: str):
-    clock.clock_set(day=day(on))
-    return services.claim_appeal(claim_id=claim.pk, reason="the member disagrees")
-
-
-def state(claim) -> str:
-    return fresh(claim).state
-
-
-def codes(claim) -> str:
-    return fresh(claim).reason_codes
 
 
 def line_figures(lr: LineResult) -> dict:

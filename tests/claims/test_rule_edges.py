@@ -5,44 +5,25 @@ from decimal import Decimal
 
 from claims import services
 from claims.scenarios import scenario_load, scenario_run
-from config import clock
 from plans import services as plan_services
 from tests.claims.helpers import (
     ZERO,
     accumulator,
-    adjudicate,
+    appeal,
     assert_balanced,
     assert_figures,
     assert_only_billed,
+    codes,
     day,
     fresh,
     line_results,
+    review,
+    run,
+    state,
 )
 
 D = Decimal
 
-
-def run(on: str) -> int:
-    clock.clock_set(day=day(on))
-    return adjudicate()
-
-
-def review(claim, decision, user, *, on: str, reason_code=None):
-    clock.clock_set(day=day(on))
-    return services.claim_review(claim_id=claim.pk, decision=decision, user=user, reason_code=reason_code)
-
-
-def appeal(claim, *, on: str):
-    clock.clock_set(day=day(on))
-    return services.claim_appeal(claim_id=claim.pk, reason="appeal")
-
-
-def state(claim) -> str:
-    return fresh(claim).state
-
-
-def codes(claim) -> str:
-    return fresh(claim).reason_codes
 
 
 # --- §3 auto-adjudication: order of the steps when several apply --------------------------------
