@@ -101,7 +101,10 @@ def claim_id_parse(value) -> int:
     """A claim's id as given to an action: an int, or its digits ("123"); anything else names the claim."""
     if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdecimal():
         raise ClaimError({"claim": [f"not a claim id: {value!r}"]})
-    return int(str(value).strip())
+    claim_id = int(str(value).strip())
+    if claim_id >= 2**63:  # beyond the id column: no such claim, and no query to overflow
+        raise ClaimError({"claim": [f"no claim {claim_id}"]})
+    return claim_id
 
 
 def duplicate_key_for(*, provider_id: int, member_id: int, service_date: datetime.date,
