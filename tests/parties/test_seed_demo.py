@@ -1,5 +1,6 @@
 """seed_demo: the demo world has what the brief asks, and a second run changes nothing."""
 import io
+from decimal import Decimal
 
 import pytest
 from django.apps import apps
@@ -18,7 +19,7 @@ CATEGORIES = {"office_visit", "preventive", "lab", "imaging", "emergency", "surg
 
 def row_counts() -> dict:
     models = [*apps.get_app_config("parties").get_models(), *apps.get_app_config("plans").get_models(),
-              User, User.user_permissions.through]
+              *apps.get_app_config("claims").get_models(), User, User.user_permissions.through]
     return {m._meta.label: m.objects.count() for m in models}
 
 
@@ -143,3 +144,21 @@ def test_seed_demo_pages_render_in_the_admin(seeded, admin_client):
     member = PartyLink.objects.get(user__username="member").member
     html = admin_client.get(f"/admin/parties/member/{member.pk}/change/").content.decode()
     assert member.member_id in html and "Northwind PPO 1000" in html and "Grace Okafor" in html
+
+
+def test_demo_claims_in_every_state_an_examiner_meets(seeded):
+    """Approved (copay; deductible and coinsurance), pended over the review threshold, denied (excluded
+    category 96; exact duplicate 18), rejected at intake, and one still submitted for the batch."""
+    from claims.models import Claim
+
+    claims = {c.pk: c for c in Claim.objects.select_related("member")}
+    by_state = {}
+    for c in claims.values():
+        by_state.setdefault(c.state, []).append(c)
+    assert {k: len(v) for k, v in by_state.items()} == {
+        "approved": 4, "pended": 1, "denied": 2, "rejected": 1, "submitted": 1}
+    assert sorted(c.reason_codes for c in by_state["denied"]) == ["18", "96"]
+    assert by_state["rejected"][0].rejection_field == "lines[0].code"
+    copay = next(c for c in by_state["approved"] if c.copay)
+    assert (copay.copay, copay.plan_paid) == (Decimal("30.00"), Decimal("65.00"))  # 99213: fee 95.00
+    assert "claims: 4 approved, 2 denied, 1 pended, 1 rejected, 1 submitted" in seeded

@@ -1,5 +1,6 @@
 """Build the demo world: one TPA, two carriers, three sponsors (ASO, ASC, fully insured) with their
-plans, a shared fee schedule, 43 members in families, 10 providers and one login per role.
+plans, a shared fee schedule, 43 members in families, 10 providers, one login per role, and a few
+claims in every state an examiner meets.
 
 Idempotent: every party is looked up by its natural key (names, EINs, NPIs, usernames) before it is
 created, so a second run changes nothing. Everything is created through the services.
@@ -221,6 +222,13 @@ class Command(BaseCommand):
         providers = world["providers"]
         in_network = sum(1 for p in providers if p.in_network)
         out(f"  providers: {len(providers)} ({in_network} in network, {len(providers) - in_network} out)")
+        from django.db.models import Count
+
+        from claims.models import Claim
+
+        states = dict(Claim.objects.filter(plan__sponsor__in=world["employers"].values()).values_list("state")
+                      .annotate(n=Count("id")).values_list("state", "n"))
+        out("  claims: " + (", ".join(f"{n} {state}" for state, n in sorted(states.items())) or "none"))
         out(f"  logins (password '{DEMO_PASSWORD}'):")
         for username, link in world["logins"].items():
             flags = " superuser" if link.user.is_superuser else (" staff" if link.user.is_staff else "")
@@ -302,10 +310,53 @@ def seed_demo() -> dict:
         )
     _grant_staff_permissions(logins["examiner"].user, supervisor=False)
     _grant_staff_permissions(logins["supervisor"].user, supervisor=True)
-    return {
+    world = {
         "tpa": tpa, "carriers": carriers, "fee_schedule": schedule, "employers": employers, "plans": plans,
         "stop_loss": policies, "members": members_by_key, "providers": providers, "logins": logins,
     }
+    _seed_claims(world)
+    return world
+
+
+# (sponsor, member, provider, days before today, [(code, billed)]): what a class finds in the queues.
+DEMO_CLAIMS = [
+    ("aso", "Daniel Okafor", "Riverside Family Medicine", 21, [("99213", "150.00")]),  # copay
+    ("aso", "Daniel Okafor", "Lakeshore Imaging Associates", 18, [("72148", "1100.00")]),  # deductible, coinsurance
+    ("aso", "Daniel Okafor", "Harborview Orthopedic Surgery Center", 15, [("27447", "31000.00"), ("99223", "400.00")]),
+    ("aso", "Daniel Okafor", "Beverly Aesthetic Surgery Institute", 12, [("15780", "1200.00")]),  # excluded: 96
+    ("aso", "Daniel Okafor", "Riverside Family Medicine", 21, [("99213", "150.00")]),  # the first, again: 18
+    ("aso", "Daniel Okafor", "Riverside Family Medicine", 9, [("99999", "80.00")]),  # unknown code: rejected
+    ("asc", None, "St. Agnes Regional Medical Center", 14, [("99214", "210.00"), ("85025", "35.00")]),
+    ("fi", None, "Northgate Emergency Physicians", 10, [("99284", "640.00")]),
+]
+# Submitted after the run, so that "Run auto-adjudication" has work to show.
+DEMO_WAITING_CLAIM = ("aso", "Daniel Okafor", "Summit Diagnostic Laboratories", 3, [("80053", "48.00")])
+
+
+def _seed_claims(world: dict) -> None:
+    """Demo claims in every state an examiner meets (approved, pended, denied, rejected, a duplicate,
+    one still submitted), through the same services as everything else; once, while the demo
+    sponsors have no claims (so a second seed changes nothing)."""
+    from claims.models import Claim
+    from claims.services import claim_submit, claims_adjudicate_pending
+    from config import clock
+
+    if Claim.objects.filter(plan__sponsor__in=world["employers"].values()).exists():
+        return
+    providers = {p.name: p for p in world["providers"]}
+    today = clock.today()
+
+    def submit(sponsor, member_name, provider_name, days_ago, lines):
+        if member_name is None:  # the sponsor's first subscriber
+            member_name = SPONSORS[sponsor]["families"][0]["subscriber"][0]
+        claim_submit(member_id=world["members"][(sponsor, member_name)].member_id,
+                     npi=providers[provider_name].npi, service_date=today - datetime.timedelta(days=days_ago),
+                     lines=[{"code": code, "billed": billed} for code, billed in lines])
+
+    for spec in DEMO_CLAIMS:
+        submit(*spec)
+    claims_adjudicate_pending(today=today)
+    submit(*DEMO_WAITING_CLAIM)
 
 
 def _member(*, employer: Employer, name: str, born: str, subscriber: Member | None, relationship: str) -> Member:
