@@ -186,7 +186,7 @@ def explanation_of_benefits(*, claim: Claim) -> dict:
 
 
 def claim_duplicate_candidates(*, member_dates: set[tuple[int, datetime.date]]) -> list[tuple]:
-    """(id, received_date, duplicate_key, is_duplicate) of every non-rejected claim whose
+    """(id, received_date, duplicate_key, is_duplicate, state) of every non-rejected claim whose
     (member, service date) is one of `member_dates`: the claims a duplicate can be a copy of."""
     if not member_dates:
         return []
@@ -198,7 +198,7 @@ def claim_duplicate_candidates(*, member_dates: set[tuple[int, datetime.date]]) 
         members, days = zip(*member_dates)
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT c.id, c.received_date, c.duplicate_key, c.is_duplicate FROM claims_claim c "
+                "SELECT c.id, c.received_date, c.duplicate_key, c.is_duplicate, c.state FROM claims_claim c "
                 "JOIN unnest(%s::bigint[], %s::date[]) AS p(m, d) ON c.member_id = p.m AND c.service_date = p.d "
                 "WHERE c.state <> 'rejected'",
                 [array_literal(members), array_literal(days)],
@@ -206,6 +206,6 @@ def claim_duplicate_candidates(*, member_dates: set[tuple[int, datetime.date]]) 
             return cursor.fetchall()
     return [
         row for row in Claim.objects.filter(member_id__any={m for m, _ in member_dates}).exclude(state="rejected")
-        .values_list("id", "received_date", "duplicate_key", "is_duplicate", "member_id", "service_date")
-        if (row[4], row[5]) in member_dates
+        .values_list("id", "received_date", "duplicate_key", "is_duplicate", "state", "member_id", "service_date")
+        if (row[5], row[6]) in member_dates
     ]

@@ -354,13 +354,17 @@ def _adjudicate_compute(rows: list[tuple], *, today: datetime.date, book: _Accum
     family_of = {m: (s or m) for m, s in subscriber_of.items()}
     book.ensure(member_ids | set(family_of.values()))
 
-    earlier: dict[str, list] = defaultdict(list)  # duplicate key -> [[received, id, is_duplicate]]
+    # duplicate key -> [[received, id, is_duplicate, decided]], in received order. "decided": adjudicated
+    # by an earlier run. Such a claim is the original even when its copy was submitted first but
+    # committed after it had been adjudicated (ids are taken before commit): else both would be paid.
+    earlier: dict[str, list] = defaultdict(list)
     if mode == "auto":
-        for cid, received, key, is_dup, *_ in claim_duplicate_candidates(member_dates={(r[2], r[5]) for r in rows}):
+        for cid, received, key, is_dup, e_state, *_ in claim_duplicate_candidates(
+                member_dates={(r[2], r[5]) for r in rows}):
             for flags in recent_flags:
                 if cid in flags:
                     is_dup = flags[cid]
-            earlier[key].append([received, cid, is_dup])
+            earlier[key].append([received, cid, is_dup, e_state not in ADJUDICABLE])
         for entries in earlier.values():
             entries.sort()
 
@@ -384,10 +388,8 @@ def _adjudicate_compute(rows: list[tuple], *, today: datetime.date, book: _Accum
                                           fee=cat_fee[1] if cat_fee else None))
         outcome = None
         if mode == "auto":
-            for e_received, e_id, e_dup in earlier.get(dkey, ()):
-                if (e_received, e_id) >= (received, cid):
-                    break
-                if not e_dup:
+            for e_received, e_id, e_dup, e_decided in earlier.get(dkey, ()):
+                if e_id != cid and not e_dup and ((e_received, e_id) < (received, cid) or e_decided):
                     duplicate_of = e_id
                     break
             code, why = engine.screen_claim(

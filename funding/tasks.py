@@ -24,18 +24,27 @@ def payment_cycle(chunk_size: int | None = None) -> dict:
     return {"cycle": cycle.pk, "paid": cycle.claims_paid, "awaiting_funds": cycle.claims_awaiting_funds}
 
 
-@shared_task(**TASK)
-def sponsor_deposit_record(employer_id: int, amount: str, reference: str = "") -> int:
-    """Record an ASO deposit (it settles funding requests and releases waiting claims). With a
-    reference, a second delivery is the same deposit."""
-    employer = Employer.objects.get(pk=employer_id)
-    return services.sponsor_deposit(employer=employer, amount=amount, reference=reference).pk
+def _delivery_reference(task, reference: str) -> str:
+    """The bank's reference, or else this message's id: a second delivery of the same message (acks_late)
+    is then the same deposit or payment, not a second one."""
+    return reference or (f"task:{task.request.id}" if task.request.id else "")
 
 
-@shared_task(**TASK)
-def sponsor_reimbursement_record(employer_id: int, amount: str, reference: str = "") -> int:
+@shared_task(bind=True, **TASK)
+def sponsor_deposit_record(self, employer_id: int, amount: str, reference: str = "") -> int:
+    """Record an ASO deposit (it settles funding requests and releases waiting claims). A second
+    delivery of the message is the same deposit."""
     employer = Employer.objects.get(pk=employer_id)
-    return services.sponsor_reimbursement_pay(employer=employer, amount=amount, reference=reference).pk
+    return services.sponsor_deposit(employer=employer, amount=amount,
+                                    reference=_delivery_reference(self, reference)).pk
+
+
+@shared_task(bind=True, **TASK)
+def sponsor_reimbursement_record(self, employer_id: int, amount: str, reference: str = "") -> int:
+    """Record an ASC sponsor's reimbursement payment; a second delivery of the message is the same payment."""
+    employer = Employer.objects.get(pk=employer_id)
+    return services.sponsor_reimbursement_pay(employer=employer, amount=amount,
+                                              reference=_delivery_reference(self, reference)).pk
 
 
 @shared_task(**TASK)
