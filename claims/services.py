@@ -201,13 +201,13 @@ def _adjudication_lock() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADJUDICATION_LOCK_ID])
-        _commit_without_wal_wait()
 
 
 def _commit_without_wal_wait() -> None:
-    """Adjudication moves no money and has no effect outside the database: its commit need not wait
-    for the WAL flush. A crash loses at most whole, recent chunks, whose claims are still `submitted`
-    and are adjudicated again by the next run."""
+    """Batch adjudication moves no money and has no effect outside the database: its commit need not
+    wait for the WAL flush. A crash loses at most whole, recent chunks, whose claims are still
+    `submitted` and are adjudicated again by the next run. (Not for a review or a single claim: a
+    person was told it is done.)"""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
@@ -470,6 +470,7 @@ def claims_adjudicate_pending(*, chunk_size: int | None = None, today: datetime.
     while True:
         with transaction.atomic():
             _adjudication_lock()
+            _commit_without_wal_wait()  # the batch only: an examiner's decision waits for the WAL flush
             rows = list(
                 Claim.objects.filter(state__in=ADJUDICABLE).order_by("received_date", "id")
                 .select_for_update().values_list(*CLAIM_COLS)[:chunk_size]

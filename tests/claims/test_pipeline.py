@@ -59,3 +59,22 @@ def test_a_failing_write_raises_and_leaves_whole_chunks(transactional_db, monkey
     monkeypatch.setattr(services, "_adjudicate_write", real_write)
     # The next run goes on from there and ends where a clean run would.
     assert services.claims_adjudicate_pending(chunk_size=4) == len(adjudicable) - 4
+
+
+@pytest.mark.postgres
+def test_a_review_or_single_claim_commit_waits_for_the_wal_the_batch_does_not(transactional_db):
+    """An examiner was told the decision is recorded: only batch chunks commit without the WAL flush."""
+    from django.db import connection
+
+    def synchronous_commit() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return cursor.fetchone()[0]
+
+    with transaction.atomic():
+        services._adjudication_lock()  # what claim_review and claim_adjudicate take
+        assert synchronous_commit() == "on"
+    with transaction.atomic():
+        services._commit_without_wal_wait()  # what each batch chunk takes
+        assert synchronous_commit() == "off"
+    assert synchronous_commit() == "on"  # SET LOCAL: only for that transaction
