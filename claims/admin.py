@@ -23,6 +23,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from config.money import fmt
 from parties.admin_scope import PartyScopedAdmin, VisibleChoicesFilter
 from plans.models import FeeScheduleEntry
 
@@ -48,7 +49,7 @@ MONEY_FIELDS = ("billed", "allowed", "deductible", "copay", "coinsurance", "not_
 
 
 def money(value: Decimal | None) -> str:
-    return "—" if value is None else f"{value:,.2f}"
+    return "—" if value is None else fmt(value)
 
 
 def carc_text(code: str) -> str:

@@ -8,6 +8,8 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from config.money import fmt
+
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
@@ -24,19 +26,6 @@ DENIAL_MEANING = {
     "96": "non-covered service (excluded category)",
     "242": "out of network, not covered by the plan",
 }
-
-
-def fmt(d: Decimal) -> str:
-    """1,234.50. Amounts are almost always at two places and under a million: str() and a comma
-    are the fast path (traces call this a dozen times a line); anything else is formatted."""
-    s = str(d)
-    if s[-3:-2] == ".":
-        n = len(s)
-        if n <= 6:
-            return s
-        if n <= 9 and s[0] != "-":
-            return s[:-6] + "," + s[-6:]
-    return f"{d:,.2f}"
 
 
 _PERCENT_TEXT: dict = {}

@@ -8,7 +8,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django_fsm_log.models import StateLog
 
 from parties.models import Member, Provider
-from parties.selectors import TPA_ROLES
+from parties.selectors import user_is_tpa_staff
 from plans.models import Coverage
 from plans.selectors import plan_year_start_for
 
@@ -22,21 +22,11 @@ CARC_MEANING = {
 }
 
 
-def _sees_every_claim(user) -> bool:
-    """Superusers and the TPA's examiners and supervisors (one TPA runs this system)."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if user.is_superuser:
-        return True
-    link = getattr(user, "party_link", None)
-    return link is not None and link.role in TPA_ROLES
-
-
 def claim_list_visible_to(*, user) -> QuerySet[Claim]:
     """The claims a login may see: TPA staff all, a provider its own, a sponsor its members',
     a carrier its plans', a member its family's. Anything else: none (and so 404)."""
     qs = Claim.objects.select_related("member", "provider", "plan", "plan__sponsor")
-    if _sees_every_claim(user):
+    if user_is_tpa_staff(user=user):
         return qs
     link = getattr(user, "party_link", None) if getattr(user, "is_authenticated", False) else None
     if link is None:
@@ -63,7 +53,7 @@ def accumulator_list_visible_to(*, user) -> QuerySet[Accumulator]:
     under that plan. (A dependent, or the provider who treated only the child, does not see the
     subscriber's own figures; a carrier sees nothing under a plan it does not pay for.)"""
     qs = Accumulator.objects.select_related("member", "plan__sponsor")
-    if _sees_every_claim(user):
+    if user_is_tpa_staff(user=user):
         return qs
     visible = claim_list_visible_to(user=user).order_by()
     own = visible.filter(member_id=OuterRef("member_id"), plan_id=OuterRef("plan_id"))
@@ -76,7 +66,7 @@ def accumulator_list_visible_to(*, user) -> QuerySet[Accumulator]:
 def line_result_list_visible_to(*, user) -> QuerySet[LineResult]:
     """The line results of the claims a login may see."""
     qs = LineResult.objects.all()
-    if _sees_every_claim(user):
+    if user_is_tpa_staff(user=user):
         return qs
     return qs.filter(claim__in=claim_list_visible_to(user=user).order_by().values("pk"))
 

@@ -27,7 +27,7 @@ from plans.selectors import coverage_context_for_members, coverage_on, fee_sched
 from . import engine
 from .fsm_log import buffered_transition_log, transition_log_flush, transition_log_prepare
 from .models import Accumulator, Claim, ClaimLine, ClaimState, LineResult, claim_transition_target
-from .selectors import claim_duplicate_candidates, claim_list_visible_to
+from .selectors import claim_duplicate_candidates, claim_get_visible_to
 
 S = ClaimState
 ADJUDICABLE = (S.SUBMITTED, S.APPEALED)
@@ -604,7 +604,7 @@ def claim_appeal(*, claim_id: int, user=None, reason: str = "") -> Claim:
     with transaction.atomic():
         claim = Claim.objects.select_for_update().filter(pk=claim_id).first()
         if claim is None or (user is not None and user_is_outside_tpa(user=user)
-                             and not claim_list_visible_to(user=user).filter(pk=claim_id).exists()):
+                             and claim_get_visible_to(user=user, claim_id=claim_id) is None):
             raise ClaimError({"claim": [f"no claim {claim_id}"]})  # one it may not see is one that is not there
         if claim.state != S.DENIED:
             raise ClaimConflict({"claim": [f"claim {claim.claim_number} is {claim.state}, not denied"]})

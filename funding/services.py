@@ -79,10 +79,11 @@ def _funding_lock() -> None:
 
 
 def _reference(value) -> str:
-    """A bank reference: up to 60 characters of text (the column's width), stripped."""
+    """A bank reference (deposits and sponsor payments): text no wider than its column, stripped."""
     reference = str(value or "").strip()
-    if len(reference) > 60:
-        raise FundingError({"reference": [f"at most 60 characters, got {len(reference)}"]})
+    width = Deposit._meta.get_field("reference").max_length
+    if len(reference) > width:
+        raise FundingError({"reference": [f"at most {width} characters, got {len(reference)}"]})
     if "\x00" in reference:
         raise FundingError({"reference": ["must not contain a NUL character"]})
     return reference
