@@ -58,9 +58,10 @@ test: setup
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure"; fi; \
 	exit $$rc
 
-## lint: ruff over the whole tree
+## lint: ruff over the whole tree, and the floors of the code (import-linter, pyproject.toml)
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 ## bench-adjudication / bench-payments: time the batch jobs on CLAIMS (default 100000) claims
 bench-adjudication: migrate

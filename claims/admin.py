@@ -23,15 +23,17 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from config.money import fmt
+from core.admin_base import ReadOnlyAdmin
+from core.http import refusals_as_http
+from core.money import fmt
 from parties.admin_scope import PartyScopedAdmin, VisibleChoicesFilter
+from parties.roles import Action, user_may
 from plans.models import FeeScheduleEntry
 
 from . import tasks
-from .engine import DENIAL_MEANING, EXAMINER_DENIAL_CODES
+from .carc import CARC_MEANING, DENIAL_MEANING, EXAMINER_DEFAULT_DENIAL, EXAMINER_DENIAL_CODES, carc_text
 from .models import Accumulator, Claim, ClaimLine, ClaimState, LineResult
 from .selectors import (
-    CARC_MEANING,
     accumulator_list_visible_to,
     claim_line_results,
     claim_list_visible_to,
@@ -43,18 +45,12 @@ from .selectors import (
 from .services import ClaimConflict, ClaimError, claim_adjudicate, claim_appeal, claim_review
 
 S = ClaimState
-DEFAULT_DENIAL_CODE = "50"
 MONEY_FIELDS = ("billed", "allowed", "deductible", "copay", "coinsurance", "not_covered", "balance_billed",
                 "plan_paid", "member_responsibility", "provider_write_off")
 
 
 def money(value: Decimal | None) -> str:
     return "—" if value is None else fmt(value)
-
-
-def carc_text(code: str) -> str:
-    meaning = CARC_MEANING.get(code, "")
-    return f"{code} ({meaning})" if meaning else code
 
 
 def carc_badges(codes):
@@ -76,7 +72,7 @@ def error_text(exc: ClaimError) -> str:
 class ReviewForm(forms.Form):
     decision = forms.ChoiceField(choices=(("approve", "Approve"), ("deny", "Deny")))
     reason_code = forms.ChoiceField(
-        label="Reason code (for a denial)", initial=DEFAULT_DENIAL_CODE, required=False,
+        label="Reason code (for a denial)", initial=EXAMINER_DEFAULT_DENIAL, required=False,
         choices=[(c, carc_text(c)) for c in EXAMINER_DENIAL_CODES],
     )
     note = forms.CharField(label="Note", required=False, max_length=200,
@@ -107,19 +103,6 @@ class ClaimLineInline(admin.TabularInline):
         return money(obj.billed)
 
     def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows the services write: shown, never added, changed or deleted here."""
-
-    def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
@@ -196,7 +179,7 @@ class ClaimAdmin(PartyScopedAdmin, ReadOnlyAdmin):
                 "units": r.line.units, "billed": money(r.line.billed), "fee": money(r.fee),
                 **{f: money(getattr(r, f)) for f in ("allowed", "deductible", "copay", "coinsurance", "not_covered",
                                                       "balance_billed", "provider_write_off", "plan_paid")},
-                "member_owes": money(r.deductible + r.copay + r.coinsurance + r.not_covered + r.balance_billed),
+                "member_owes": money(r.member_owes),
                 "denied": bool(r.denial_code),
                 "codes": [(c, CARC_MEANING.get(c, "")) for c in r.reason_code_list],
                 "steps": trace_steps(r.trace),
@@ -219,15 +202,22 @@ class ClaimAdmin(PartyScopedAdmin, ReadOnlyAdmin):
 
     # --- permissions ---------------------------------------------------------------------------
 
+    # What a login may do is the role policy's (parties.roles); these only decide which buttons show.
+    # The services check again, and a view refused there answers 403 (404 for a claim it may not see).
+
     def has_review_permission(self, request) -> bool:
-        return request.user.has_perm("claims.review_claim")
+        return user_may(user=request.user, action=Action.CLAIM_REVIEW)
 
     def has_appeal_permission(self, request) -> bool:
-        return request.user.has_perm("claims.appeal_claim") or request.user.has_perm("claims.review_claim")
+        return user_may(user=request.user, action=Action.CLAIM_APPEAL)
 
     def has_operate_permission(self, request) -> bool:
-        """Run the adjudication rules now (what the scheduled job does): claim staff."""
-        return request.user.has_perm("claims.change_claim") or request.user.has_perm("claims.review_claim")
+        """Run the adjudication rules now, on one claim."""
+        return user_may(user=request.user, action=Action.CLAIM_ADJUDICATE)
+
+    def has_batch_permission(self, request) -> bool:
+        """Queue the batch over every submitted and appealed claim (what the scheduled job does)."""
+        return user_may(user=request.user, action=Action.CLAIMS_ADJUDICATE_PENDING)
 
     # --- examiner actions ----------------------------------------------------------------------
 
@@ -262,19 +252,20 @@ class ClaimAdmin(PartyScopedAdmin, ReadOnlyAdmin):
 
     @method_decorator(require_POST)
     def review_view(self, request, object_id: int):
+        claim = self._visible_claim(request, object_id)
         if not self.has_review_permission(request):
             raise PermissionDenied
-        claim = self._visible_claim(request, object_id)
         form = ReviewForm(request.POST)
         if not form.is_valid():
             self.message_user(request, f"{claim.claim_number}: the review was not understood: "
                                        f"{form.errors.as_text()}", messages.ERROR)
             return self._back(claim)
         decision = form.cleaned_data["decision"]
-        code = (form.cleaned_data["reason_code"] or DEFAULT_DENIAL_CODE) if decision == "deny" else None
+        code = (form.cleaned_data["reason_code"] or EXAMINER_DEFAULT_DENIAL) if decision == "deny" else None
         try:
-            done = claim_review(claim_id=claim.pk, decision=decision, user=request.user, reason_code=code,
-                                note=form.cleaned_data["note"])
+            with refusals_as_http():
+                done = claim_review(claim_id=claim.pk, decision=decision, user=request.user, reason_code=code,
+                                    note=form.cleaned_data["note"])
         except ClaimError as exc:
             self._conflict(request, claim, exc)
         else:
@@ -283,9 +274,9 @@ class ClaimAdmin(PartyScopedAdmin, ReadOnlyAdmin):
 
     @method_decorator(require_POST)
     def appeal_view(self, request, object_id: int):
+        claim = self._visible_claim(request, object_id)
         if not self.has_appeal_permission(request):
             raise PermissionDenied
-        claim = self._visible_claim(request, object_id)
         form = AppealForm(request.POST)
         if not form.is_valid():  # say what is wrong; record nothing
             self.message_user(request, "Appeal not recorded: " + " ".join(
@@ -293,7 +284,8 @@ class ClaimAdmin(PartyScopedAdmin, ReadOnlyAdmin):
             return self._back(claim)
         reason = form.cleaned_data["reason"]
         try:
-            claim_appeal(claim_id=claim.pk, user=request.user, reason=reason)
+            with refusals_as_http():
+                claim_appeal(claim_id=claim.pk, user=request.user, reason=reason)
         except ClaimError as exc:
             self._conflict(request, claim, exc)
         else:
@@ -303,11 +295,12 @@ class ClaimAdmin(PartyScopedAdmin, ReadOnlyAdmin):
 
     @method_decorator(require_POST)
     def adjudicate_view(self, request, object_id: int):
+        claim = self._visible_claim(request, object_id)
         if not self.has_operate_permission(request):
             raise PermissionDenied
-        claim = self._visible_claim(request, object_id)
         try:
-            done = claim_adjudicate(claim_id=claim.pk, by=request.user)
+            with refusals_as_http():
+                done = claim_adjudicate(claim_id=claim.pk, by=request.user)
         except ClaimError as exc:
             self._conflict(request, claim, exc)
         else:
@@ -323,23 +316,22 @@ class ClaimAdmin(PartyScopedAdmin, ReadOnlyAdmin):
                 + (f" (CARC {', '.join(claim.reason_code_list)})" if claim.reason_codes else "") + ".")
 
     def _enqueue_auto_adjudication(self, request) -> None:
-        tasks.adjudicate_pending_claims.delay_on_commit()
+        with refusals_as_http():
+            tasks.adjudicate_pending_claims_enqueue(by=request.user)
         self.message_user(request, "Auto-adjudication of every submitted and appealed claim was queued; "
                                    "reload this page in a moment to see the results.", messages.SUCCESS)
 
-    @admin.action(description="Run auto-adjudication now (all submitted and appealed claims)", permissions=["operate"])
+    @admin.action(description="Run auto-adjudication now (all submitted and appealed claims)", permissions=["batch"])
     def run_auto_adjudication(self, request, queryset):
         self._enqueue_auto_adjudication(request)
 
     @method_decorator(require_POST)
     def adjudicate_pending_view(self, request):
-        if not self.has_operate_permission(request):
-            raise PermissionDenied
         self._enqueue_auto_adjudication(request)
         return redirect("admin:claims_claim_changelist")
 
     def changelist_view(self, request, extra_context=None):
-        extra = {"can_operate": self.has_operate_permission(request),
+        extra = {"can_operate": self.has_batch_permission(request),
                  "adjudicate_pending_url": reverse("admin:claims_claim_adjudicate_pending"), **(extra_context or {})}
         return super().changelist_view(request, extra_context=extra)
 
@@ -550,7 +542,7 @@ class LineResultAdmin(PartyScopedAdmin, ReadOnlyAdmin):
 
     @admin.display(description="member owes")
     def member_owes(self, obj):
-        return money(obj.deductible + obj.copay + obj.coinsurance + obj.not_covered + obj.balance_billed)
+        return money(obj.member_owes)
 
     @admin.display(description="CARCs")
     def codes(self, obj):

@@ -8,25 +8,13 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from config.money import fmt
+from core.money import fmt
+from plans.periods import plan_year_start_for  # the one plan-year rule
+
+from .carc import DENIAL_MEANING, DENIAL_OWED_BY
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
-
-# Who owes a denied line (DOMAIN.md §4): "member" -> not_covered, "provider" -> write-off, None -> nobody.
-DENIAL_OWED_BY = {"18": None, "26": "member", "27": "member", "29": "provider", "50": "provider",
-                  "96": "member", "242": "member"}
-EXAMINER_DENIAL_CODES = ("26", "27", "29", "50", "96", "242")
-DENIAL_MEANING = {
-    "18": "exact duplicate of an earlier claim",
-    "26": "service date before the coverage start",
-    "27": "service date after the coverage end",
-    "29": "filed after the timely-filing limit",
-    "50": "not medically necessary (examiner)",
-    "96": "non-covered service (excluded category)",
-    "242": "out of network, not covered by the plan",
-}
-
 
 _PERCENT_TEXT: dict = {}
 
@@ -59,8 +47,6 @@ class PlanTerms:
     copays: dict = field(default_factory=dict)
 
     def plan_year_start(self, day: datetime.date) -> datetime.date:
-        from plans.selectors import plan_year_start_for  # the one plan-year rule
-
         return plan_year_start_for(plan_year_anchor=datetime.date(2001, self.year_start_month, self.year_start_day),
                                    day=day)
 
@@ -215,7 +201,15 @@ SUM_FIELDS = ("allowed", "deductible", "copay", "coinsurance", "not_covered", "b
               "provider_write_off", "plan_paid")
 
 
+def member_owes(figures) -> Decimal:
+    """What the member owes for a line or a claim (DOMAIN.md §4 "Claim totals"): its cost sharing, what
+    is not covered and what is balance-billed. `figures` is anything with those five attributes."""
+    return (figures.deductible + figures.copay + figures.coinsurance + figures.not_covered
+            + figures.balance_billed)
+
+
 def claim_totals(lines: list[LineOut]) -> dict[str, Decimal]:
+    """The claim's buckets: the sums of its lines', and what the member owes in all."""
     allowed = deductible = copay = coinsurance = not_covered = balance_billed = write_off = plan_paid = ZERO
     for ln in lines:
         allowed += ln.allowed
@@ -226,11 +220,13 @@ def claim_totals(lines: list[LineOut]) -> dict[str, Decimal]:
         balance_billed += ln.balance_billed
         write_off += ln.provider_write_off
         plan_paid += ln.plan_paid
+    sums = LineOut(allowed=allowed, deductible=deductible, copay=copay, coinsurance=coinsurance,
+                   not_covered=not_covered, balance_billed=balance_billed, provider_write_off=write_off,
+                   plan_paid=plan_paid)
     return {
         "allowed": allowed, "deductible": deductible, "copay": copay, "coinsurance": coinsurance,
         "not_covered": not_covered, "balance_billed": balance_billed, "provider_write_off": write_off,
-        "plan_paid": plan_paid,
-        "member_responsibility": deductible + copay + coinsurance + not_covered + balance_billed,
+        "plan_paid": plan_paid, "member_responsibility": member_owes(sums),
     }
 
 

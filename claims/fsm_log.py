@@ -12,7 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 from django_fsm_log.backends import SimpleBackend
 from django_fsm_log.helpers import FSMLogDescriptor
 
-from config import clock
+from core import clock
 
 _buffer: contextvars.ContextVar[list | None] = contextvars.ContextVar("fsm_log_buffer", default=None)
 
@@ -56,10 +56,10 @@ STATE_LOG_FIELDS = ("timestamp", "by_id", "source_state", "state", "transition",
 
 
 def transition_log_prepare(rows: list, *, timestamp=None):
-    """Buffered rows as one prepared insert into django-fsm-log's table (`config.bulk.PreparedWrite`)."""
+    """Buffered rows as one prepared insert into django-fsm-log's table (`core.bulk.PreparedWrite`)."""
     from django_fsm_log.models import StateLog
 
-    from config.bulk import insert_prepare
+    from core.bulk import insert_prepare
 
     stamp = timestamp or clock.now()
     ct_ids: dict = {}
@@ -77,7 +77,7 @@ def transition_log_flush(rows: list, *, timestamp=None) -> int:
     """Write buffered rows into django-fsm-log's table (COPY on PostgreSQL), and empty the buffer."""
     if not rows:
         return 0
-    from config.bulk import write_prepared
+    from core.bulk import write_prepared
 
     n = write_prepared(transition_log_prepare(rows, timestamp=timestamp))
     rows.clear()

@@ -13,6 +13,8 @@ from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 from parties.models import Member, Provider
 from plans.models import Plan
 
+from . import engine
+
 MONEY = {"max_digits": 14, "decimal_places": 2}
 ZERO = Decimal("0.00")
 
@@ -259,6 +261,10 @@ class LineResult(models.Model):
     @property
     def reason_code_list(self) -> list[str]:
         return [c for c in self.reason_codes.split(",") if c]
+
+    @property
+    def member_owes(self) -> Decimal:
+        return engine.member_owes(self)
 
 
 class Accumulator(models.Model):

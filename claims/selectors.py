@@ -7,19 +7,16 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django_fsm_log.models import StateLog
 
+from core.errors import NotFound
 from parties.models import Member, Provider
-from parties.selectors import user_is_tpa_staff
+from parties.roles import action_check, user_is_tpa_staff
 from plans.models import Coverage
-from plans.selectors import plan_year_start_for
+from plans.periods import plan_year_start_for
 
-from .engine import DENIAL_MEANING
+from .carc import CARC_MEANING
 from .models import Accumulator, Claim, LineResult
 
 ZERO = Decimal("0.00")
-CARC_MEANING = {
-    "1": "deductible amount", "2": "coinsurance amount", "3": "copay amount",
-    "45": "charge exceeds the fee schedule; provider write-off", **DENIAL_MEANING,
-}
 
 
 def claim_list_visible_to(*, user) -> QuerySet[Claim]:
@@ -162,7 +159,7 @@ def explanation_of_benefits(*, claim: Claim) -> dict:
                 "billed": r.line.billed, "allowed": r.allowed, "deductible": r.deductible, "copay": r.copay,
                 "coinsurance": r.coinsurance, "not_covered": r.not_covered, "balance_billed": r.balance_billed,
                 "plan_paid": r.plan_paid, "provider_write_off": r.provider_write_off,
-                "member_owes": r.deductible + r.copay + r.coinsurance + r.not_covered + r.balance_billed,
+                "member_owes": r.member_owes,
                 "reason_codes": [(c, CARC_MEANING.get(c, "")) for c in r.reason_code_list],
                 "trace": r.trace,
             }
@@ -182,7 +179,7 @@ def claim_duplicate_candidates(*, member_dates: set[tuple[int, datetime.date]]) 
         return []
     from django.db import connection
 
-    from config.bulk import array_literal
+    from core.bulk import array_literal
 
     if connection.vendor == "postgresql":
         members, days = zip(*member_dates)
@@ -199,3 +196,30 @@ def claim_duplicate_candidates(*, member_dates: set[tuple[int, datetime.date]]) 
         .values_list("id", "received_date", "duplicate_key", "is_duplicate", "state", "member_id", "service_date")
         if (row[5], row[6]) in member_dates
     ]
+
+
+PAYMENT_COLS = ("id", "state", "plan_id", "provider_id", "plan_paid")
+
+
+def claim_payment_queue_locked(*, states=("approved", "awaiting_funds"), sponsor_id: int | None = None,
+                               funding: str | None = None) -> list[tuple]:
+    """(id, state, plan id, provider id, plan_paid) of the claims in `states` (of one sponsor's plans of one
+    arrangement, when given), oldest first (received date, then submission order), their rows locked
+    until the caller's transaction ends: what a payment run pays (DOMAIN.md §5)."""
+    qs = Claim.objects.filter(state__in=states)
+    if sponsor_id is not None:
+        qs = qs.filter(plan__sponsor_id=sponsor_id)
+    if funding is not None:
+        qs = qs.filter(plan__funding=funding)
+    return list(qs.order_by("received_date", "id").select_for_update(of=("self",)).values_list(*PAYMENT_COLS))
+
+
+def claim_access_by_id(*, user, claim_id: int, action) -> Claim:
+    """The claim, for a login about to take `action` on it: NotFound (404) when it does not exist or
+    the login may not see it (the same answer for both), Forbidden (403) when the login's role may
+    not take that action (`parties.roles`)."""
+    claim = claim_get_visible_to(user=user, claim_id=claim_id)
+    if claim is None:
+        raise NotFound({"claim": [f"no claim {claim_id}"]})
+    action_check(user=user, action=action)
+    return claim

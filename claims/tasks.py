@@ -1,6 +1,8 @@
 """Celery tasks for claims: thin adapters over claims.services."""
 from celery import shared_task
 
+from parties.roles import Action, action_check
+
 from . import services
 
 
@@ -12,6 +14,13 @@ def adjudicate_pending_claims() -> int:
     and the adjudication lock keeps two runs from pricing the same claim.
     """
     return services.claims_adjudicate_pending()
+
+
+def adjudicate_pending_claims_enqueue(*, by) -> None:
+    """A person asks for the batch now (a screen's button): their role must allow it; the job runs
+    once the caller's transaction commits."""
+    action_check(user=by, action=Action.CLAIMS_ADJUDICATE_PENDING)
+    adjudicate_pending_claims.delay_on_commit()
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)

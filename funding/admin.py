@@ -4,6 +4,7 @@ funding requests ask, record a sponsor's reimbursement of open invoices.
 
 Every changelist selects its related rows in the same query (list_select_related).
 """
+import uuid
 from decimal import Decimal
 
 from django import forms
@@ -15,9 +16,14 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django_celery_beat import admin as beat_admin
+from django_celery_beat import models as beat_models
 
-from claims.admin import ReadOnlyAdmin
+from core.admin_base import ReadOnlyAdmin
+from core.http import refusals_as_http
 from parties.models import Employer
+from parties.roles import Action, user_may
+from parties.selectors import employer_list_visible_to
 from plans.models import FundingArrangement
 
 from . import services
@@ -41,7 +47,7 @@ ACCOUNT_PARTIES = ("account", "account__employer", "account__carrier", "account_
 
 
 def _error_text(exc: services.FundingError) -> str:
-    return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
+    return exc.text()
 
 
 @admin.register(Account)
@@ -124,13 +130,16 @@ class PaymentCycleAdmin(ReadOnlyAdmin):
         return [path("run/", self.admin_site.admin_view(self.run_view), name="funding_paymentcycle_run"),
                 *super().get_urls()]
 
+    def changelist_view(self, request, extra_context=None):
+        extra = {"may_run_cycle": user_may(user=request.user, action=Action.PAYMENT_CYCLE_RUN), **(extra_context or {})}
+        return super().changelist_view(request, extra_context=extra)
+
     def run_view(self, request):
-        """POST: run the payment cycle now (the same service the daily job runs)."""
+        """POST: run the payment cycle now (the same service the daily job runs; the role policy decides who)."""
         if request.method != "POST":
             return redirect("admin:funding_paymentcycle_changelist")
-        if not request.user.has_perm("funding.add_paymentcycle"):
-            raise PermissionDenied
-        cycle = services.payment_cycle_run(by=request.user)
+        with refusals_as_http():
+            cycle = services.payment_cycle_run(by=request.user)
         if cycle is None:
             self.message_user(request, "Nothing waits for payment.", messages.INFO)
         else:
@@ -165,9 +174,16 @@ class RemittanceAdviceAdmin(ReadOnlyAdmin):
 
 
 class DepositForm(forms.Form):
-    employer = forms.ModelChoiceField(queryset=Employer.objects.filter(plans__funding=FundingArrangement.ASO).distinct())
+    employer = forms.ModelChoiceField(queryset=Employer.objects.none())
     amount = forms.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
     reference = forms.CharField(max_length=60, required=False, help_text="The bank's reference, if any.")
+    # One per rendering of the form: posting it twice (a double click, a resubmit) is one deposit.
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["employer"].queryset = (employer_list_visible_to(user=user)
+                                            .filter(plans__funding=FundingArrangement.ASO).distinct())
 
 
 @admin.register(Deposit)
@@ -182,16 +198,23 @@ class DepositAdmin(ReadOnlyAdmin):
         return [path("record/", self.admin_site.admin_view(self.record_view), name="funding_deposit_record"),
                 *super().get_urls()]
 
+    def changelist_view(self, request, extra_context=None):
+        extra = {"may_record_deposit": user_may(user=request.user, action=Action.DEPOSIT_RECORD), **(extra_context or {})}
+        return super().changelist_view(request, extra_context=extra)
+
     def record_view(self, request):
         """Record a deposit through the service (settles funding requests, releases waiting claims)."""
-        if not request.user.has_perm("funding.add_deposit"):
+        if not user_may(user=request.user, action=Action.DEPOSIT_RECORD):
             raise PermissionDenied
-        form = DepositForm(request.POST or None, initial={"employer": request.GET.get("employer")})
+        form = DepositForm(request.POST or None, user=request.user,
+                           initial={"employer": request.GET.get("employer"), "idempotency_key": uuid.uuid4().hex})
         if request.method == "POST" and form.is_valid():
             try:
-                deposit = services.sponsor_deposit(employer=form.cleaned_data["employer"],
-                                                   amount=form.cleaned_data["amount"],
-                                                   reference=form.cleaned_data["reference"], by=request.user)
+                with refusals_as_http():
+                    deposit = services.sponsor_deposit(
+                        employer=form.cleaned_data["employer"], amount=form.cleaned_data["amount"],
+                        reference=form.cleaned_data["reference"], idempotency_key=form.cleaned_data["idempotency_key"],
+                        by=request.user)
             except services.FundingError as exc:
                 for field, msgs in exc.message_dict.items():
                     form.add_error(field if field in form.fields else None, msgs)
@@ -215,21 +238,22 @@ class FundingRequestAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Record a deposit of what the sponsors' open requests ask", permissions=["deposit"])
     def deposit_requested(self, request, queryset):
-        for employer_id in sorted(set(queryset.values_list("employer_id", flat=True))):
-            employer = Employer.objects.get(pk=employer_id)
-            amount = services.funding_request_open_amount(employer=employer)
-            if amount <= 0:
-                self.message_user(request, f"{employer}: nothing is requested.", messages.INFO)
-                continue
+        # What is requested is read by the service under the funding lock: a second click (or two at
+        # once) finds nothing open and records nothing.
+        for employer in Employer.objects.filter(pk__in=queryset.values("employer_id")).order_by("pk"):
             try:
-                deposit = services.sponsor_deposit(employer=employer, amount=amount, by=request.user)
+                with refusals_as_http():
+                    deposit = services.sponsor_deposit(employer=employer, amount=services.REQUESTED, by=request.user)
             except services.FundingError as exc:
                 self.message_user(request, f"{employer}: {_error_text(exc)}", messages.ERROR)
             else:
-                self.message_user(request, f"{employer}: deposit {deposit.pk} of {deposit.amount} recorded.")
+                if deposit is None:
+                    self.message_user(request, f"{employer}: nothing is requested.", messages.INFO)
+                else:
+                    self.message_user(request, f"{employer}: deposit {deposit.pk} of {deposit.amount} recorded.")
 
     def has_deposit_permission(self, request):
-        return request.user.has_perm("funding.add_deposit")
+        return user_may(user=request.user, action=Action.DEPOSIT_RECORD)
 
 
 @admin.register(ReimbursementInvoice)
@@ -242,21 +266,21 @@ class ReimbursementInvoiceAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Record the sponsors' payment of their open invoices", permissions=["pay"])
     def pay_open(self, request, queryset):
-        for employer_id in sorted(set(queryset.values_list("employer_id", flat=True))):
-            employer = Employer.objects.get(pk=employer_id)
-            amount = services.reimbursement_open_amount(employer=employer)
-            if amount <= 0:
-                self.message_user(request, f"{employer}: no open invoice.", messages.INFO)
-                continue
+        for employer in Employer.objects.filter(pk__in=queryset.values("employer_id")).order_by("pk"):
             try:
-                payment = services.sponsor_reimbursement_pay(employer=employer, amount=amount)
+                with refusals_as_http():
+                    payment = services.sponsor_reimbursement_pay(employer=employer, amount=services.REQUESTED,
+                                                                 by=request.user)
             except services.FundingError as exc:
                 self.message_user(request, f"{employer}: {_error_text(exc)}", messages.ERROR)
             else:
-                self.message_user(request, f"{employer}: payment {payment.pk} of {payment.amount} recorded.")
+                if payment is None:
+                    self.message_user(request, f"{employer}: no open invoice.", messages.INFO)
+                else:
+                    self.message_user(request, f"{employer}: payment {payment.pk} of {payment.amount} recorded.")
 
     def has_pay_permission(self, request):
-        return request.user.has_perm("funding.add_sponsorpayment")
+        return user_may(user=request.user, action=Action.REIMBURSEMENT_PAY)
 
 
 @admin.register(SponsorPayment)
@@ -281,3 +305,38 @@ class StopLossFilingAdmin(ReadOnlyAdmin):
     list_filter = ("kind", "filed_on")
     search_fields = ("policy__plan__sponsor__name", "member__name", "member__member_id")
     list_select_related = ("policy", "policy__plan", "policy__plan__sponsor", "member")
+
+
+# --- The scheduled jobs (django-celery-beat): only a role that may manage jobs changes or runs them --
+
+class JobsManagedByRole:
+    """Viewing the schedule follows the model permissions; adding, changing, deleting, and the list
+    actions (enable, disable, toggle, run now) need the role policy's job.manage (supervisors)."""
+
+    def _may_manage(self, request) -> bool:
+        return user_may(user=request.user, action=Action.JOB_MANAGE)
+
+    def has_add_permission(self, request, *args):
+        return self._may_manage(request) and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None):
+        return self._may_manage(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may_manage(request) and super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        return super().get_actions(request) if self._may_manage(request) else {}
+
+
+def _jobs_admin(model, base):
+    admin.site.unregister(model)
+    admin.site.register(model, type(base.__name__, (JobsManagedByRole, base), {"__module__": __name__}))
+
+
+for _model, _base in ((beat_models.PeriodicTask, beat_admin.PeriodicTaskAdmin),
+                      (beat_models.ClockedSchedule, beat_admin.ClockedScheduleAdmin),
+                      (beat_models.CrontabSchedule, beat_admin.CrontabScheduleAdmin),
+                      (beat_models.SolarSchedule, beat_admin.SolarScheduleAdmin),
+                      (beat_models.IntervalSchedule, beat_admin.IntervalScheduleAdmin)):
+    _jobs_admin(_model, _base)

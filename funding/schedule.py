@@ -19,10 +19,11 @@ SCHEDULE = {
 }
 
 
-def beat_schedule_install(*, apps=None) -> list[str]:
+def beat_schedule_install(*, apps=None, using: str = "default") -> list[str]:
     """Create or update the periodic tasks by name; returns their names.
 
-    `apps`: a migration's app registry (historical models); the live models otherwise.
+    `apps`: a migration's app registry (historical models); the live models otherwise. `using`: the
+    database being migrated (a training sandbox's, say), never assumed to be the default.
     """
     if apps is None:
         from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
@@ -35,14 +36,14 @@ def beat_schedule_install(*, apps=None) -> list[str]:
         defaults = {"task": task, "enabled": True, "args": json.dumps([]), "kwargs": json.dumps({}),
                     "interval": None, "crontab": None}
         if "every_seconds" in when:
-            defaults["interval"], _ = IntervalSchedule.objects.get_or_create(every=when["every_seconds"],
+            defaults["interval"], _ = IntervalSchedule.objects.using(using).get_or_create(every=when["every_seconds"],
                                                                               period="seconds")
         else:
             minute, hour, dow, dom, moy = when["crontab"]
-            defaults["crontab"], _ = CrontabSchedule.objects.get_or_create(
+            defaults["crontab"], _ = CrontabSchedule.objects.using(using).get_or_create(
                 minute=minute, hour=hour, day_of_week=dow, day_of_month=dom, month_of_year=moy,
                 timezone=settings.TIME_ZONE,
             )
-        PeriodicTask.objects.update_or_create(name=name, defaults=defaults)
+        PeriodicTask.objects.using(using).update_or_create(name=name, defaults=defaults)
         names.append(name)
     return names

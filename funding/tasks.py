@@ -7,6 +7,7 @@ Arguments are ids and strings, never model instances or floats.
 from celery import shared_task
 
 from parties.models import Employer
+from parties.roles import Action, action_check
 
 from . import services
 
@@ -24,10 +25,17 @@ def payment_cycle(chunk_size: int | None = None) -> dict:
     return {"cycle": cycle.pk, "paid": cycle.claims_paid, "awaiting_funds": cycle.claims_awaiting_funds}
 
 
-def _delivery_reference(task, reference: str) -> str:
-    """The bank's reference, or else this message's id: a second delivery of the same message (acks_late)
-    is then the same deposit or payment, not a second one."""
-    return reference or (f"task:{task.request.id}" if task.request.id else "")
+def payment_cycle_enqueue(*, by) -> None:
+    """A person starts a payment cycle from a screen: their role must allow it; the job runs once the
+    caller's transaction commits."""
+    action_check(user=by, action=Action.PAYMENT_CYCLE_RUN)
+    payment_cycle.delay_on_commit()
+
+
+def _delivery_key(task) -> str:
+    """This message's id: a second delivery of the same message (acks_late) is then the same deposit or
+    payment, not a second one (the bank's reference, when there is one, holds that too)."""
+    return f"task:{task.request.id}" if task.request.id else ""
 
 
 @shared_task(bind=True, **TASK)
@@ -35,16 +43,16 @@ def sponsor_deposit_record(self, employer_id: int, amount: str, reference: str =
     """Record an ASO deposit (it settles funding requests and releases waiting claims). A second
     delivery of the message is the same deposit."""
     employer = Employer.objects.get(pk=employer_id)
-    return services.sponsor_deposit(employer=employer, amount=amount,
-                                    reference=_delivery_reference(self, reference)).pk
+    return services.sponsor_deposit(employer=employer, amount=amount, reference=reference,
+                                    idempotency_key=_delivery_key(self)).pk
 
 
 @shared_task(bind=True, **TASK)
 def sponsor_reimbursement_record(self, employer_id: int, amount: str, reference: str = "") -> int:
     """Record an ASC sponsor's reimbursement payment; a second delivery of the message is the same payment."""
     employer = Employer.objects.get(pk=employer_id)
-    return services.sponsor_reimbursement_pay(employer=employer, amount=amount,
-                                              reference=_delivery_reference(self, reference)).pk
+    return services.sponsor_reimbursement_pay(employer=employer, amount=amount, reference=reference,
+                                              idempotency_key=_delivery_key(self)).pk
 
 
 @shared_task(**TASK)

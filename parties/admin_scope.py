@@ -11,7 +11,9 @@ their related-field filters offer only the choices on rows it may see.
 from django.contrib import admin
 from django.http import Http404
 
-from .selectors import user_is_outside_tpa
+from core.admin_base import SafeLookupsAdmin
+
+from .roles import user_is_outside_tpa
 
 
 class TpaStaffOnly:
@@ -58,6 +60,6 @@ class VisibleChoicesFilter(admin.RelatedFieldListFilter):
 class TpaAdminSite(admin.AdminSite):
     def register(self, model_or_iterable, admin_class=None, **options):
         admin_class = admin_class or admin.ModelAdmin
-        if not getattr(admin_class, "party_scoped", False):
-            admin_class = type(admin_class.__name__, (TpaStaffOnly, admin_class), {"__module__": admin_class.__module__})
+        mixins = (SafeLookupsAdmin,) if getattr(admin_class, "party_scoped", False) else (TpaStaffOnly, SafeLookupsAdmin)
+        admin_class = type(admin_class.__name__, (*mixins, admin_class), {"__module__": admin_class.__module__})
         super().register(model_or_iterable, admin_class, **options)

@@ -4,19 +4,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from core.clock import today
+
 from .validators import validate_ein, validate_member_id, validate_npi, validate_tin
-
-
-class BusinessClock(models.Model):
-    """The simulated business date (one row). Null: the real date. See config/clock.py."""
-
-    simulated_date = models.DateField(null=True, blank=True)
-
-    class Meta:
-        constraints = [models.CheckConstraint(condition=Q(pk=1), name="business_clock_single_row")]
-
-    def __str__(self) -> str:
-        return f"Business date: {self.simulated_date or 'real date'}"
 
 
 class Tpa(models.Model):
@@ -118,8 +108,6 @@ class Member(models.Model):
 
     def clean(self):
         """The member rules (one place): family shape, employer of a dependent, date of birth."""
-        from config.clock import today
-
         errors = {}
         if self.subscriber_id is not None:
             subscriber = self.subscriber

@@ -1,5 +1,8 @@
 """Reads for parties."""
-from .models import Member, PartyLink
+from django.db.models import QuerySet
+
+from .models import Employer, Member, PartyLink
+from .roles import user_is_tpa_staff
 
 
 def party_link_for(*, user) -> PartyLink | None:
@@ -15,23 +18,11 @@ def family_members(*, subscriber: Member):
     return Member.objects.filter(pk=subscriber.pk) | Member.objects.filter(subscriber=subscriber)
 
 
-TPA_ROLES = ("claims_examiner", "supervisor")
-
-
-def user_is_tpa_staff(*, user) -> bool:
-    """Superusers and the TPA's examiners and supervisors: they see every claim (one TPA runs this system)."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if user.is_superuser:
-        return True
-    link = getattr(user, "party_link", None)
-    return link is not None and link.role in TPA_ROLES
-
-
-def user_is_outside_tpa(*, user) -> bool:
-    """A login linked to a provider, sponsor, carrier or member rather than to the TPA. Such a login
-    sees only what a `*_visible_to(user)` selector gives it; superusers and TPA staff see everything."""
-    if getattr(user, "is_superuser", False):
-        return False
-    link = getattr(user, "party_link", None)
-    return link is not None and link.role not in TPA_ROLES
+def employer_list_visible_to(*, user) -> QuerySet[Employer]:
+    """The sponsors a login may act on: TPA staff every one, an employer admin its own, nobody else any."""
+    if user_is_tpa_staff(user=user):
+        return Employer.objects.all()
+    link = party_link_for(user=user)
+    if link is not None and link.role == PartyLink.Role.EMPLOYER_ADMIN:
+        return Employer.objects.filter(pk=link.employer_id)
+    return Employer.objects.none()

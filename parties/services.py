@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from config.validation import model_validate
+from core.validation import model_validate
 
 from .models import Carrier, Employer, Member, PartyLink, Provider, Tpa
 from .validators import member_id_generate

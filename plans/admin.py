@@ -3,10 +3,20 @@
 Changelists select their related rows in one query; inline rows share one evaluated list of
 choices or show the related row read-only, so a change form costs the same whatever its rows.
 """
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.urls import reverse
+from django.forms.models import BaseInlineFormSet
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from parties.models import Member
+from parties.services import member_create
 
 from .models import (
     CategoryBenefit,
@@ -17,6 +27,8 @@ from .models import (
     StopLossLaser,
     StopLossPolicy,
 )
+from .periods import effective_period, periods_overlap
+from .selectors import member_id_card_for, subscriber_current_period
 
 # A fee schedule with more entries than this is edited on the (paginated) entry changelist.
 FEE_SCHEDULE_INLINE_LIMIT = 300
@@ -200,3 +212,153 @@ class StopLossLaserAdmin(admin.ModelAdmin):
     search_fields = ("member__name", "member__member_id", "policy__plan__sponsor__name")
     list_select_related = ("member", "policy__plan__sponsor")
     autocomplete_fields = ("member", "policy")
+
+
+# --- Members: their page shows their coverage periods and ID card -------------------------------
+
+class CoverageInlineFormSet(BaseInlineFormSet):
+    """All of a member's coverage rows are in this formset, so the overlap rule is checked here
+    across the rows as submitted (one period ended and the next started in the same save), not row
+    by row against the stored rows; Coverage.clean() still checks everything else."""
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        form.instance.overlap_checked_by_caller = True
+        return form
+
+    def clean(self):
+        super().clean()
+        member = self.instance
+        if member is None or member.pk is None:
+            return
+        current = subscriber_current_period(member=member)
+        seen = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE") or form.errors:
+                continue
+            period = effective_period(start=data.get("start"), end=data.get("end"), subscriber_current=current)
+            for other in seen:
+                if periods_overlap(a=period, b=other):
+                    form.add_error("start", f"Overlaps another period in this form ({other[0]} – {other[1] or 'open'}).")
+                    break
+            seen.append(period)
+
+
+class CoverageInline(admin.TabularInline):
+    """A member's coverage periods; a dependent's blank dates follow its subscriber's."""
+
+    model = Coverage
+    formset = CoverageInlineFormSet
+    fields = ("plan", "start", "end")
+    extra = 0
+    verbose_name = "coverage period"
+    verbose_name_plural = "coverage periods (a dependent's blank dates follow the subscriber's current coverage)"
+
+    def get_formset(self, request, obj=None, **kwargs):
+        self._member = obj  # inline instances are made per request
+        return super().get_formset(request, obj, **kwargs)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("member", "plan__sponsor")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "plan":
+            plans = Plan.objects.select_related("sponsor")
+            member = getattr(self, "_member", None)
+            if member is not None:
+                plans = plans.filter(sponsor_id=member.employer_id)
+            kwargs["queryset"] = plans
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "plan":
+            # Evaluated once and shared by every row's select (no query per row).
+            field.choices = list(field.choices)
+        return field
+
+
+class MemberDependentFilter(admin.SimpleListFilter):
+    title = "family role"
+    parameter_name = "family_role"
+
+    def lookups(self, request, model_admin):
+        return (("subscriber", "Subscribers"), ("dependent", "Dependents"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "subscriber":
+            return queryset.filter(subscriber__isnull=True)
+        if self.value() == "dependent":
+            return queryset.filter(subscriber__isnull=False)
+        return queryset
+
+
+@admin.register(Member)
+class MemberAdmin(admin.ModelAdmin):
+    list_display = ("name", "member_id", "relationship", "employer", "subscriber_link", "date_of_birth")
+    list_filter = (MemberDependentFilter, "relationship", "employer")
+    search_fields = ("name", "member_id", "subscriber__name", "subscriber__member_id")
+    list_select_related = ("employer", "subscriber")
+    autocomplete_fields = ("subscriber",)
+    readonly_fields = ("member_id", "id_card")
+    inlines = (CoverageInline,)
+
+    def get_fields(self, request, obj=None):
+        fields = ["employer", "subscriber", "relationship", "name", "date_of_birth"]
+        if obj is None:
+            return fields  # the member ID is generated on save
+        return ["member_id", *fields, "id_card"]
+
+    def get_inlines(self, request, obj):
+        # Coverage is added once the member exists (its rules need the member's family).
+        return self.inlines if obj is not None else ()
+
+    @admin.display(description="subscriber", ordering="subscriber__name")
+    def subscriber_link(self, obj):
+        if obj.subscriber_id is None:
+            return "—"
+        url = reverse("admin:parties_member_change", args=[obj.subscriber_id])
+        return format_html('<a href="{}">{}</a>', url, obj.subscriber.name)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        created = member_create(
+            employer=obj.employer, name=obj.name, date_of_birth=obj.date_of_birth,
+            subscriber=obj.subscriber, relationship=obj.relationship,
+        )
+        # The admin carries on with `obj` (inlines, the redirect): make it the saved row.
+        obj.pk, obj.member_id, obj.employer_id = created.pk, created.member_id, created.employer_id
+        obj._state.adding = False
+        obj._state.db = created._state.db
+        messages.info(request, f"Member ID {created.member_id} was generated for {created.name}.")
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # Go on to the new member's page: its generated ID, ID card and coverage periods are there.
+        if "_addanother" not in request.POST and IS_POPUP_VAR not in request.POST:
+            request.POST = request.POST.copy()
+            request.POST["_continue"] = "1"
+        return super().response_add(request, obj, post_url_continue)
+
+    @admin.display(description="ID card")
+    def id_card(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        url = reverse("admin:parties_member_id_card", args=[obj.pk])
+        card = render_to_string("plans/member_id_card.html", member_id_card_for(member=obj))
+        return mark_safe(f'{card}<p><a href="{url}">Printable ID card</a></p>')  # the template escapes
+
+    def get_urls(self):
+        return [
+            path("<int:member_pk>/id-card/", self.admin_site.admin_view(self.id_card_view),
+                 name="parties_member_id_card"),
+            *super().get_urls(),
+        ]
+
+    def id_card_view(self, request, member_pk: int):
+        member = get_object_or_404(Member.objects.select_related("employer", "subscriber"), pk=member_pk)
+        if not self.has_view_or_change_permission(request, member):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request), "opts": self.opts, "title": f"ID card: {member.name}",
+            **member_id_card_for(member=member),
+        }
+        return TemplateResponse(request, "plans/member_id_card_page.html", context)

@@ -8,6 +8,8 @@ from django.db.models import F, Q
 
 from parties.models import Carrier, Employer, Member
 
+from .periods import effective_period, periods_effective, periods_overlap
+
 MONEY = {"max_digits": 14, "decimal_places": 2}
 # Field validators name the field in a form; the CheckConstraints below hold the same rules in the DB.
 NON_NEGATIVE = [MinValueValidator(Decimal("0.00"))]
@@ -160,6 +162,52 @@ class CategoryBenefit(models.Model):
             raise ValidationError({"copay": "Only a copay treatment has a copay amount: leave this blank."})
 
 
+class CoverageQuerySet(models.QuerySet):
+    """The reads that coverage's own rules need (Coverage.clean); `plans.selectors` builds on them."""
+
+    def effective_periods(self, *, member_ids, subscriber_of: dict | None = None) -> dict[int, list[tuple]]:
+        """member id -> effective periods [(plan_id, start, end)], in two queries for any number of members.
+
+        A dependent's missing start or end is its subscriber's current (latest) coverage's.
+        """
+        member_ids = set(member_ids)
+        if not member_ids:
+            return {}
+        if subscriber_of is None:
+            subscriber_of = dict(Member.objects.filter(pk__any=member_ids).values_list("pk", "subscriber_id"))
+        wanted = member_ids | {s for s in subscriber_of.values() if s}
+        raw: dict[int, list[tuple]] = {}
+        for member_id, plan_id, start, end in (
+            self.filter(member_id__any=wanted).order_by("member_id", "start", "pk")
+            .values_list("member_id", "plan_id", "start", "end")
+        ):
+            raw.setdefault(member_id, []).append((plan_id, start, end))
+        result = {}
+        for member_id in member_ids:
+            subscriber_id = subscriber_of.get(member_id)
+            current = raw.get(subscriber_id, [None])[-1] if subscriber_id else None
+            result[member_id] = periods_effective(raw.get(member_id, []), current)
+        return result
+
+    def subscriber_current_period(self, *, member: Member) -> tuple | None:
+        """The (plan_id, start, end) of a dependent's subscriber's current coverage; None for a subscriber."""
+        if not member.subscriber_id:
+            return None
+        periods = self.effective_periods(member_ids=[member.subscriber_id]).get(member.subscriber_id)
+        return periods[-1] if periods else None
+
+    def overlap_for(self, *, coverage: "Coverage") -> "Coverage | None":
+        """Another coverage row of the same member whose effective dates overlap this one's."""
+        subscriber_current = self.subscriber_current_period(member=coverage.member)
+        my_period = effective_period(start=coverage.start, end=coverage.end, subscriber_current=subscriber_current)
+        others = list(self.filter(member_id=coverage.member_id).exclude(pk=coverage.pk).order_by("start", "pk"))
+        resolved = periods_effective([(o.plan_id, o.start, o.end) for o in others], subscriber_current)
+        for other, (_, start, end) in zip(others, resolved):
+            if periods_overlap(a=my_period, b=(start, end)):
+                return other
+        return None
+
+
 class Coverage(models.Model):
     """A period in which a member is enrolled in a plan.
 
@@ -170,6 +218,8 @@ class Coverage(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="coverages")
     start = models.DateField(null=True, blank=True)
     end = models.DateField(null=True, blank=True)
+
+    objects = CoverageQuerySet.as_manager()
 
     class Meta:
         ordering = ["member", "start"]
@@ -185,8 +235,6 @@ class Coverage(models.Model):
         return f"{self.member} in {self.plan.name}: {self.start or 'subscriber'} – {self.end or 'open'}"
 
     def clean(self):
-        from .selectors import coverage_overlap_for, effective_period, subscriber_current_period
-
         if self.member_id is None or self.plan_id is None:
             return
         member = self.member
@@ -194,16 +242,17 @@ class Coverage(models.Model):
             raise ValidationError({"start": "A subscriber's coverage needs a start date."})
         if self.plan.sponsor_id != member.employer_id:
             raise ValidationError({"plan": "The plan must be the member's employer's plan."})
-        current = subscriber_current_period(member=member)
+        current = Coverage.objects.subscriber_current_period(member=member)
         if member.subscriber_id is not None and self.start is None and current is None:
             raise ValidationError({"start": "The subscriber has no coverage to follow: enrol the subscriber first "
                                             "or give this coverage a start date."})
         start, end = effective_period(start=self.start, end=self.end, subscriber_current=current)
         if start and end and end < start:
-            raise ValidationError({"end": f"Coverage cannot end ({end}) before it starts ({start})."})
+            field = "end" if self.end is not None or self.start is None else "start"
+            raise ValidationError({field: f"Coverage cannot end ({end}) before it starts ({start})."})
         if getattr(self, "overlap_checked_by_caller", False):
             return  # an admin formset holding all of the member's rows checks them against each other
-        clash = coverage_overlap_for(coverage=self)
+        clash = Coverage.objects.overlap_for(coverage=self)
         if clash is not None:
             raise ValidationError({"start": f"Overlaps the member's coverage {clash.start or 'subscriber'} – "
                                             f"{clash.end or 'open'}."})

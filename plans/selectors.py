@@ -2,28 +2,13 @@
 import datetime
 from collections.abc import Iterable
 
-from parties.models import Member
+from django.db.models import Q
 
-from .models import Coverage, FeeScheduleEntry, Plan
+from core.clock import today
+from parties.models import Member, Tpa
 
-
-def plan_year_start_for(*, plan_year_anchor: datetime.date, day: datetime.date) -> datetime.date:
-    """The start of the plan year that holds `day` (the anchor's month and day, never Feb 29)."""
-    start = day.replace(month=plan_year_anchor.month, day=plan_year_anchor.day)
-    if start > day:
-        start = start.replace(year=day.year - 1)
-    return start
-
-
-def _effective(rows: list[tuple], subscriber_current: tuple | None) -> list[tuple]:
-    """Resolve (plan_id, start, end) with a dependent's blanks taken from its subscriber's current coverage."""
-    out = []
-    for plan_id, start, end in rows:
-        if subscriber_current is not None:
-            start = start or subscriber_current[1]
-            end = end or subscriber_current[2]
-        out.append((plan_id, start, end))
-    return out
+from .models import Coverage, FeeScheduleEntry, FundingArrangement, Plan
+from .periods import coverage_on
 
 
 def coverage_periods_for_members(*, member_ids: Iterable[int], subscriber_of: dict | None = None) -> dict[int, list[tuple]]:
@@ -31,77 +16,12 @@ def coverage_periods_for_members(*, member_ids: Iterable[int], subscriber_of: di
 
     A dependent's missing start or end is its subscriber's current (latest) coverage's.
     """
-    member_ids = set(member_ids)
-    if not member_ids:
-        return {}
-    if subscriber_of is None:
-        subscriber_of = dict(Member.objects.filter(pk__any=member_ids).values_list("pk", "subscriber_id"))
-    wanted = member_ids | {s for s in subscriber_of.values() if s}
-    raw: dict[int, list[tuple]] = {}
-    for member_id, plan_id, start, end in (
-        Coverage.objects.filter(member_id__any=wanted).order_by("member_id", "start", "pk")
-        .values_list("member_id", "plan_id", "start", "end")
-    ):
-        raw.setdefault(member_id, []).append((plan_id, start, end))
-    result = {}
-    for member_id in member_ids:
-        subscriber_id = subscriber_of.get(member_id)
-        current = raw.get(subscriber_id, [None])[-1] if subscriber_id else None
-        result[member_id] = _effective(raw.get(member_id, []), current)
-    return result
-
-
-def coverage_on(*, periods: list[tuple], day: datetime.date) -> tuple[str, tuple | None]:
-    """('ok', period) when a period covers `day`; else ('before', nearest) or ('after', nearest).
-
-    CARC 26 (before the start) / 27 (after the end) follow from the answer.
-    """
-    if not periods:
-        return "before", None
-    for period in periods:
-        _, start, end = period
-        if start is not None and start <= day and (end is None or day <= end):
-            return "ok", period
-    # Not covered: before the first start, or after an end.
-    starts = [p for p in periods if p[1] is not None]
-    if starts and day < min(p[1] for p in starts):
-        return "before", min(starts, key=lambda p: p[1])
-    return "after", periods[-1]
-
-
-def coverage_overlap_for(*, coverage: Coverage) -> Coverage | None:
-    """Another coverage row of the same member whose effective dates overlap this one's."""
-    subscriber_current = subscriber_current_period(member=coverage.member)
-    (_, my_start, my_end), = _effective([(coverage.plan_id, coverage.start, coverage.end)], subscriber_current)
-    others = Coverage.objects.filter(member_id=coverage.member_id).exclude(pk=coverage.pk).order_by("start", "pk")
-    resolved = _effective([(o.plan_id, o.start, o.end) for o in others], subscriber_current)
-    for other, (_, start, end) in zip(others, resolved):
-        if periods_overlap(a=(my_start, my_end), b=(start, end)):
-            return other
-    return None
-
-
-def periods_overlap(*, a: tuple, b: tuple) -> bool:
-    """Two effective (start, end) periods share a day; an open end runs forever, no start is no period."""
-    (a_start, a_end), (b_start, b_end) = a, b
-    if a_start is None or b_start is None:
-        return False
-    far = datetime.date.max
-    return a_start <= (b_end or far) and b_start <= (a_end or far)
+    return Coverage.objects.effective_periods(member_ids=member_ids, subscriber_of=subscriber_of)
 
 
 def subscriber_current_period(*, member: Member) -> tuple | None:
     """The (plan_id, start, end) of a dependent's subscriber's current coverage; None for a subscriber."""
-    if not member.subscriber_id:
-        return None
-    periods = coverage_periods_for_members(member_ids=[member.subscriber_id]).get(member.subscriber_id)
-    return periods[-1] if periods else None
-
-
-def effective_period(*, start, end, subscriber_current: tuple | None) -> tuple:
-    """(start, end) of a coverage row, a dependent's blanks taken from its subscriber's current coverage."""
-    (_, start, end), = _effective([(None, start, end)], subscriber_current)
-    return start, end
+    return Coverage.objects.subscriber_current_period(member=member)
 
 
 def plan_for_member(*, member: Member, on: datetime.date | None = None) -> Plan | None:
@@ -143,3 +63,39 @@ def coverage_context_for_members(*, member_ids: Iterable[int]) -> tuple[dict, di
         .values_list("member__subscriber_id", flat=True).distinct()
     )
     return periods, subscriber_of, on_family
+
+
+def member_id_card_for(*, member: Member) -> dict:
+    """What the member's ID card shows, in a fixed number of queries."""
+    subscriber = member.subscriber if member.subscriber_id else member
+    family = list(Member.objects.filter(Q(pk=subscriber.pk) | Q(subscriber_id=subscriber.pk))
+                  .order_by("subscriber_id", "date_of_birth", "pk"))
+    periods = coverage_periods_for_members(member_ids=[member.pk]).get(member.pk, [])
+    state, period = coverage_on(periods=periods, day=today())
+    if period is None and periods:
+        period = periods[-1]
+    plan = None
+    if period is not None:
+        plan = Plan.objects.select_related("sponsor", "carrier").filter(pk=period[0]).first()
+    tpa = Tpa.objects.order_by("pk").first()
+    if plan is None:
+        payer = ""
+    elif plan.funding == FundingArrangement.ASO:
+        payer = f"Self-funded by {plan.sponsor}, administered by {tpa or 'the TPA'}"
+    elif plan.funding == FundingArrangement.ASC:
+        payer = f"Self-funded by {plan.sponsor}; claims paid by {plan.carrier}, administered by {tpa or 'the TPA'}"
+    else:
+        payer = f"Insured by {plan.carrier}, administered by {tpa or 'the TPA'}"
+    return {
+        "member": member,
+        "subscriber": subscriber,
+        "employer": member.employer,
+        "group_number": f"GRP-{member.employer_id:06d}",
+        "plan": plan,
+        "payer": payer,
+        "tpa": tpa,
+        "coverage_start": period[1] if period else None,
+        "coverage_end": period[2] if period else None,
+        "covered_today": state == "ok",
+        "dependents": [m for m in family if m.subscriber_id is not None],
+    }

@@ -1,6 +1,6 @@
 """Writes for plans, coverage, fee schedules and stop-loss policies."""
 import datetime
-from config.validation import model_validate
+from core.validation import model_validate
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError

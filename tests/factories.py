@@ -177,3 +177,21 @@ class StopLossPolicyFactory(DjangoModelFactory):
     start = PLAN_YEAR_2026
     contract = StopLossPolicy.Contract.TWELVE_FIFTEEN
     specific_attachment = D("100000.00")
+
+
+_logins = iter(range(1, 10**9))
+
+
+def login(role: str, party=None, *, username: str | None = None, **extra):
+    """A login in `role` for `party` (TPA staff: a TPA, made if not given), fresh from the database.
+    `extra`: user fields (is_staff, is_superuser, ...)."""
+    from django.contrib.auth import get_user_model
+
+    from parties.services import user_link_party
+
+    if party is None and role in ("claims_examiner", "supervisor"):
+        party = TpaFactory()
+    User = get_user_model()
+    user = User.objects.create_user(username=username or f"{role}-{next(_logins)}", password="pw", **extra)
+    user_link_party(user=user, role=role, party=party)
+    return User.objects.get(pk=user.pk)

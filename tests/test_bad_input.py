@@ -22,10 +22,9 @@ from django_fsm_log.models import StateLog
 
 from claims import services as claim_services
 from claims.models import Claim, ClaimLine, LineResult
-from claims.scenarios import ScenarioInvalid, scenario_load
 from claims.services import ClaimError
-from config import clock
-from config.money import to_money
+from core import clock
+from core.money import to_money
 from funding import services as funding_services
 from funding.services import FundingError
 from parties import services as party_services
@@ -43,7 +42,8 @@ from tests.factories import (
     PlanFactory,
 )
 from tests.funding.helpers import F, approved_claim, make_provider, make_sponsor, snapshot
-from tests.scenarios.helpers import base_scenario
+from tests.training.helpers import base_scenario
+from training.scenarios import ScenarioInvalid, scenario_load
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -838,7 +838,7 @@ def test_scenario_with_a_huge_exponent_is_invalid_naming_the_path(mutate, path):
 def test_scenario_with_an_amount_beyond_the_columns_is_refused_and_writes_nothing(mutate):
     text = _scenario_text(mutate)
     before = claim_rows(), Employer.objects.count(), Plan.objects.count()
-    from claims.scenarios import scenario_run
+    from training.scenarios import scenario_run
 
     try:
         sc = scenario_load(text=text)
@@ -857,7 +857,7 @@ def test_scenario_with_a_nul_in_a_name_is_refused_and_writes_nothing():
         sc["world"]["employers"][0]["name"] = "Glo\x00bex"
     text = _scenario_text(mutate)
     before = claim_rows(), Employer.objects.count(), Plan.objects.count()
-    from claims.scenarios import scenario_run
+    from training.scenarios import scenario_run
 
     try:
         sc = scenario_load(text=text)

@@ -1,4 +1,4 @@
-"""config.bulk: the set-wise writes and the `__any` lookup round-trip awkward values exactly,
+"""core.bulk: the set-wise writes and the `__any` lookup round-trip awkward values exactly,
 on whichever database the suite runs (COPY and unnest on PostgreSQL, executemany elsewhere)."""
 import datetime
 from decimal import Decimal
@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from claims.models import Accumulator
-from config.bulk import array_literal, bulk_update, bulk_upsert, insert_prepare, write_prepared
+from core.bulk import array_literal, bulk_update, bulk_upsert, insert_prepare, write_prepared
 from parties.models import Employer
 from plans.models import Coverage
 from tests.factories import MemberFactory, PlanFactory

@@ -16,7 +16,9 @@ from django_fsm_log.models import StateLog
 from claims import services as claim_services
 from claims import tasks as claim_tasks
 from claims.models import Accumulator, Claim, LineResult
-from config import clock
+from claims.services import adjudication as claim_adjudication
+from claims.services import intake as claim_intake
+from core import clock
 from funding import services as funding_services
 from funding import tasks as funding_tasks
 from funding.models import Account, Deposit, FundingRequest, Payment, PaymentCycle, SponsorPayment
@@ -80,7 +82,7 @@ def wait_for(check, what: str, timeout=WAIT):
 
 
 class WriterGate:
-    """Wraps claims.services._adjudicate_write: the pipelined batch's writer stops before writing its
+    """Wraps claims.services.adjudication._adjudicate_write: the pipelined batch's writer stops before writing its
     `pause_at`-th chunk until `go` is set. Also records which claims the pricing thread has priced."""
 
     def __init__(self, monkeypatch, *, pause_at: int):
@@ -88,7 +90,7 @@ class WriterGate:
         self.paused, self.go = threading.Event(), threading.Event()
         self.priced: list[int] = []
         self.priced_changed = threading.Condition()
-        real_write, real_compute = claim_services._adjudicate_write, claim_services._adjudicate_compute
+        real_write, real_compute = claim_adjudication._adjudicate_write, claim_adjudication._adjudicate_compute
 
         def write(writes):
             self.writes += 1
@@ -104,8 +106,8 @@ class WriterGate:
                 self.priced_changed.notify_all()
             return out
 
-        monkeypatch.setattr(claim_services, "_adjudicate_write", write)
-        monkeypatch.setattr(claim_services, "_adjudicate_compute", compute)
+        monkeypatch.setattr(claim_adjudication, "_adjudicate_write", write)
+        monkeypatch.setattr(claim_adjudication, "_adjudicate_compute", compute)
 
     def wait_priced(self, claim_id: int):
         with self.priced_changed:
@@ -330,7 +332,7 @@ def test_a_copy_committed_after_its_twin_was_adjudicated_is_the_duplicate(transa
     funding_services.sponsor_deposit(employer=w.employer, amount="100000.00", today=day("2026-02-01"))
     clock.clock_set(day=day("2026-02-02"))
     inserted, commit = threading.Event(), threading.Event()
-    real_flush = claim_services.transition_log_flush
+    real_flush = claim_intake.transition_log_flush
 
     def flush(rows, **kwargs):  # inside claim_submit's transaction, after the claim and its lines are inserted
         if threading.current_thread().name == "slow submission":
@@ -338,7 +340,7 @@ def test_a_copy_committed_after_its_twin_was_adjudicated_is_the_duplicate(transa
             assert commit.wait(WAIT)
         return real_flush(rows, **kwargs)
 
-    monkeypatch.setattr(claim_services, "transition_log_flush", flush)
+    monkeypatch.setattr(claim_intake, "transition_log_flush", flush)
     lines = [{"code": "70551", "billed": "2500"}]
     submit = lambda: claim_services.claim_submit(  # noqa: E731
         member_id=w.alice.member_id, npi=w.mercy.npi, service_date="2026-01-10", lines=lines)

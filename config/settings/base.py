@@ -32,10 +32,12 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_fsm_log",
     "django_celery_beat",
+    "core",
     "parties",
     "plans",
     "claims",
     "funding",
+    "training",
 ]
 
 MIDDLEWARE = [

@@ -5,7 +5,7 @@ from django.db import migrations
 def install(apps, schema_editor):
     from funding.schedule import beat_schedule_install
 
-    beat_schedule_install(apps=apps)
+    beat_schedule_install(apps=apps, using=schema_editor.connection.alias)
 
 
 class Migration(migrations.Migration):

@@ -1,8 +1,7 @@
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 
-from tests.claims.helpers import build_world, new_seq
+from tests.claims.helpers import build_world
+from tests.factories import login
 
 
 @pytest.fixture
@@ -18,7 +17,5 @@ def world(db):
 
 @pytest.fixture
 def examiner(db):
-    """A login allowed to review pended claims."""
-    user = get_user_model().objects.create_user(username=f"examiner{new_seq()}", password="x")
-    user.user_permissions.add(Permission.objects.get(codename="review_claim", content_type__app_label="claims"))
-    return get_user_model().objects.get(pk=user.pk)  # fresh: no stale permission cache
+    """A claims examiner of the TPA: reviews pended claims."""
+    return login("claims_examiner")

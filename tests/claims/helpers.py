@@ -14,7 +14,7 @@ from django_fsm_log.models import StateLog
 
 from claims import services
 from claims.models import CLAIM_BUCKETS, Accumulator, Claim, LineResult
-from config import clock
+from core import clock
 from parties import services as party_services
 from parties.validators import npi_with_check_digit
 from plans import services as plan_services

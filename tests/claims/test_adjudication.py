@@ -8,6 +8,7 @@ from django_fsm_log.models import StateLog
 
 from claims import engine, services
 from claims.models import Accumulator, Claim, LineResult
+from core.errors import Forbidden, NotFound
 from parties import services as party_services
 from plans import services as plan_services
 from tests.claims.helpers import (
@@ -28,6 +29,7 @@ from tests.claims.helpers import (
     state,
     transitions,
 )
+from tests.factories import login
 
 D = Decimal
 
@@ -403,12 +405,16 @@ def test_examiner_reason_code_outside_the_list(world, examiner, bad):
     assert StateLog.objects.count() == before
 
 
-def test_review_needs_the_permission(world, django_user_model):
+def test_review_needs_a_role_that_reviews(world, django_user_model):
     claim = world.submit(on="2026-02-01", service="2026-01-20", lines=[("27447", 30000)])
     run("2026-02-01")
-    clerk = django_user_model.objects.create_user(username="clerk", password="x")
-    with pytest.raises(services.ClaimError) as exc:
+    clerk = django_user_model.objects.create_user(username="clerk", password="x")  # no role: sees no claim
+    with pytest.raises(NotFound) as exc:
         review(claim, "approve", clerk, on="2026-02-02")
+    assert "claim" in exc.value.message_dict
+    provider_staff = login("provider_staff", claim.provider)  # sees its claim, but may not review it
+    with pytest.raises(Forbidden) as exc:
+        review(claim, "approve", provider_staff, on="2026-02-02")
     assert "user" in exc.value.message_dict
     assert state(claim) == "pended"
 
@@ -802,7 +808,7 @@ def test_every_transition_is_logged_with_source_target_description_and_examiner(
 
 
 def test_transitions_are_stamped_with_the_business_date(world, examiner):
-    """Every transition's `when` comes from the one clock (config.clock), whichever path made it."""
+    """Every transition's `when` comes from the one clock (core.clock), whichever path made it."""
     expected = []
     claim = world.submit(on="2026-02-01", service="2026-01-20", lines=[("27447", 30000)])
     run("2026-02-02")

@@ -15,11 +15,11 @@ from django.urls import reverse
 
 from claims import tasks
 from claims.models import Accumulator, Claim, ClaimLine, LineResult
-from config import clock
-from parties.management.commands.seed_demo import staff_permissions
+from core import clock
 from parties.services import user_link_party
 from tests.claims.helpers import adjudicate, assert_figures, day, fresh, line_results, new_seq, transitions
 from tests.factories import TpaFactory
+from training.demo import staff_permissions
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -176,7 +176,8 @@ def test_examiner_sees_the_review_buttons_and_a_viewer_does_not(pended, staff_ex
     html = login(staff_examiner).get(url(Claim, "change", pended.pk)).content.decode()
     assert 'value="approve"' in html and 'value="deny"' in html
     assert '<option value="50" selected>50 (not medically necessary (examiner))</option>' in html
-    viewer = staff_user(perms=["view_claim"])
+    # The claim's own provider sees it, but its role may not review (parties.roles), whatever it is granted.
+    viewer = staff_user(role="provider_staff", party=pended.provider, perms=["view_claim", "review_claim"])
     response = login(viewer).get(url(Claim, "change", pended.pk))
     assert response.status_code == 200
     assert 'value="approve"' not in response.content.decode() and claim_url("review", pended) not in \
@@ -243,8 +244,8 @@ def test_second_approval_is_an_error_message_and_there_is_one_outcome(pended, st
     assert fresh(pended).plan_paid == D("16000.00")
 
 
-def test_review_needs_the_review_permission(pended):
-    viewer = staff_user(perms=["view_claim", "change_claim"])
+def test_review_needs_a_role_that_reviews(pended):
+    viewer = staff_user(role="provider_staff", party=pended.provider, perms=["view_claim", "change_claim", "review_claim"])
     response = login(viewer).post(claim_url("review", pended), {"decision": "approve"})
     assert response.status_code == 403
     assert fresh(pended).state == "pended" and [t[2] for t in transitions(pended)] == ["pend"]
@@ -293,12 +294,15 @@ def test_record_appeal_then_adjudicate_now(world, staff_examiner):
     assert shown_messages(response)[0].startswith(f"{claim.claim_number} is denied")
 
 
-def test_appeal_needs_appeal_or_review_permission(world):
+def test_appeal_needs_a_role_that_appeals(world):
     claim = world.submit(on="2026-03-02", service="2026-03-01", lines=[("15780", 900)], provider=world.faraway)
     adjudicate()
     assert fresh(claim).state == "denied"
-    assert login(staff_user(perms=["view_claim"])).post(claim_url("appeal", claim)).status_code == 403
-    assert login(staff_user(perms=["view_claim", "appeal_claim"])).post(claim_url("appeal", claim)).status_code == 302
+    # The sponsor's admin sees its members' claims but does not appeal them (the member or provider does).
+    sponsor = staff_user(role="employer_admin", party=world.plan.sponsor, perms=["view_claim", "appeal_claim"])
+    assert login(sponsor).post(claim_url("appeal", claim)).status_code == 403
+    assert fresh(claim).state == "denied"
+    assert login(staff_user(perms=["view_claim"])).post(claim_url("appeal", claim)).status_code == 302
     assert fresh(claim).state == "appealed"
 
 
@@ -328,7 +332,7 @@ def test_run_auto_adjudication_queues_the_task(admin_client, world, monkeypatch,
     assert client.get(reverse("admin:claims_claim_adjudicate_pending")).status_code == 405
     assert client.post(reverse("admin:claims_claim_adjudicate_pending")).status_code == 302
     assert calls == [(), ()]
-    viewer = staff_user(perms=["view_claim"])
+    viewer = staff_user(role="provider_staff", party=world.mercy, perms=["view_claim", "change_claim", "review_claim"])
     assert login(viewer).post(reverse("admin:claims_claim_adjudicate_pending")).status_code == 403
     assert "Run auto-adjudication now" not in login(viewer).get(url(Claim, "changelist")).content.decode()
     assert calls == [(), ()]
@@ -464,7 +468,7 @@ def test_change_page_queries_do_not_grow_with_lines_or_transitions(admin_client,
 
 
 def test_dates_shown_are_the_business_dates(admin_client, pended, staff_examiner):
-    from config.clock import clock_set
+    from core.clock import clock_set
 
     clock_set(day=day("2026-04-10"))
     login(staff_examiner).post(claim_url("review", pended), {"decision": "approve"})

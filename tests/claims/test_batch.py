@@ -13,7 +13,7 @@ from django_fsm_log.models import StateLog
 
 from claims import services
 from claims.models import CLAIM_BUCKETS, Accumulator, Claim, LineResult
-from config import clock
+from core import clock
 from tests.claims.helpers import build_world, day, fresh
 
 D = Decimal

@@ -3,16 +3,15 @@ import threading
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.db import connection
 from django.db.models import Sum
 from django_fsm_log.models import StateLog
 
 from claims import services
 from claims.models import Accumulator, Claim, LineResult
-from config import clock
+from core import clock
 from tests.claims.helpers import build_world, day, fresh, transitions
+from tests.factories import login
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -43,9 +42,7 @@ def _race(*calls):
 
 
 def _examiner(name):
-    user = get_user_model().objects.create_user(username=name, password="x")
-    user.user_permissions.add(Permission.objects.get(codename="review_claim", content_type__app_label="claims"))
-    return get_user_model().objects.get(pk=user.pk)
+    return login("claims_examiner", username=name)
 
 
 def test_two_examiners_review_the_same_pended_claim(transactional_db):

@@ -8,7 +8,7 @@ from django_fsm_log.models import StateLog
 
 from claims import services
 from claims.models import Accumulator, Claim, ClaimLine, LineResult
-from config import clock
+from core import clock
 from tests.claims.helpers import assert_only_billed, fresh, new_npi, transitions
 
 D = Decimal

@@ -5,7 +5,8 @@ from django.db import transaction
 
 from claims import services
 from claims.models import Claim
-from config import clock
+from claims.services import adjudication
+from core import clock
 from tests.claims.helpers import day, fresh
 from tests.claims.test_batch import SCRIPT, make_family_world, snapshot, submit_script
 
@@ -38,7 +39,7 @@ def test_a_failing_write_raises_and_leaves_whole_chunks(transactional_db, monkey
     w = make_family_world()
     claims = submit_script(w)
     clock.clock_set(day=day("2026-02-06"))
-    real_write = services._adjudicate_write
+    real_write = adjudication._adjudicate_write
     written = []
 
     def write_then_fail(writes):
@@ -47,7 +48,7 @@ def test_a_failing_write_raises_and_leaves_whole_chunks(transactional_db, monkey
         real_write(writes)
         written.append(writes.claims.rows)
 
-    monkeypatch.setattr(services, "_adjudicate_write", write_then_fail)
+    monkeypatch.setattr(adjudication, "_adjudicate_write", write_then_fail)
     with pytest.raises(RuntimeError, match="disk full"):
         services.claims_adjudicate_pending(chunk_size=4)
     states = [fresh(c).state for c in claims]
@@ -56,7 +57,7 @@ def test_a_failing_write_raises_and_leaves_whole_chunks(transactional_db, monkey
     adjudicable = [c for c in claims if c.state == "submitted"]
     assert [fresh(c).state != "submitted" for c in adjudicable] == [True] * 4 + [False] * (len(adjudicable) - 4)
     assert states.count("rejected") == 1
-    monkeypatch.setattr(services, "_adjudicate_write", real_write)
+    monkeypatch.setattr(adjudication, "_adjudicate_write", real_write)
     # The next run goes on from there and ends where a clean run would.
     assert services.claims_adjudicate_pending(chunk_size=4) == len(adjudicable) - 4
 
@@ -72,9 +73,9 @@ def test_a_review_or_single_claim_commit_waits_for_the_wal_the_batch_does_not(tr
             return cursor.fetchone()[0]
 
     with transaction.atomic():
-        services._adjudication_lock()  # what claim_review and claim_adjudicate take
+        adjudication._adjudication_lock()  # what claim_review and claim_adjudicate take
         assert synchronous_commit() == "on"
     with transaction.atomic():
-        services._commit_without_wal_wait()  # what each batch chunk takes
+        adjudication._commit_without_wal_wait()  # what each batch chunk takes
         assert synchronous_commit() == "off"
     assert synchronous_commit() == "on"  # SET LOCAL: only for that transaction

@@ -4,7 +4,6 @@ do not reach. Each test's docstring quotes the DOMAIN.md sentence it checks.
 from decimal import Decimal
 
 from claims import services
-from claims.scenarios import scenario_load, scenario_run
 from plans import services as plan_services
 from tests.claims.helpers import (
     ZERO,
@@ -21,6 +20,7 @@ from tests.claims.helpers import (
     run,
     state,
 )
+from training.scenarios import scenario_load, scenario_run
 
 D = Decimal
 
@@ -122,6 +122,50 @@ def test_appealed_original_keeps_its_place_ahead_of_its_duplicate(world):
     assert_figures(c, allowed=1500, deductible=1000, coinsurance=100, plan_paid=400, member_responsibility=1100,
                    provider_write_off=1000)
     assert accumulator(world.alice) == (D("1000.00"), D("1100.00"))
+
+
+def test_appealed_twin_keeps_its_place_ahead_of_its_later_twin(world):
+    """"A claim that had already been adjudicated when another is adjudicated for the first time counts
+    as received earlier than it ...; a re-adjudication after an appeal keeps the claim's original place,
+    so a later twin never makes the appealed claim a copy": twins submitted the same day, both denied 26;
+    the coverage is corrected and the first is appealed: it is approved, not denied 18."""
+    lines = [("70551", 2500)]
+    plan_services.coverage_change(member=world.alice, start=day("2026-02-01"), set_start=True)
+    first = world.submit(on="2026-02-03", service="2026-01-20", lines=lines)
+    second = world.submit(on="2026-02-03", service="2026-01-20", lines=lines)
+    run("2026-02-03")
+    assert [codes(first), codes(second)] == ["26", "26"]
+    assert [fresh(first).is_duplicate, fresh(second).is_duplicate] == [False, False]
+    plan_services.coverage_change(member=world.alice, start=day("2026-01-01"), set_start=True)
+    appeal(first, on="2026-02-10")
+    run("2026-02-10")
+    c = fresh(first)
+    assert (c.state, c.is_duplicate, c.duplicate_of_id, c.reason_codes) == ("approved", False, None, "1,2,45")
+    assert_figures(c, allowed=1500, deductible=1000, coinsurance=100, plan_paid=400, member_responsibility=1100,
+                   provider_write_off=1000)
+    # The later twin, appealed in its turn, is the copy: its first twin is earlier in received order.
+    appeal(second, on="2026-02-11")
+    run("2026-02-11")
+    c = fresh(second)
+    assert (c.state, c.is_duplicate, c.duplicate_of_id, c.reason_codes) == ("denied", True, first.pk, "18")
+    assert_only_billed(c)
+    assert accumulator(world.alice) == (D("1000.00"), D("1100.00"))
+
+
+def test_a_first_adjudication_still_takes_an_adjudicated_claim_as_earlier(world):
+    """"A claim that had already been adjudicated when another is adjudicated for the first time counts
+    as received earlier than it (a submission that became visible late is the copy)": `late_seen` is
+    received a day earlier than its twin, but becomes visible only after the twin was adjudicated."""
+    lines = [("99213", 200)]
+    twin = world.submit(on="2026-02-02", service="2026-01-20", lines=lines)
+    run("2026-02-02")
+    assert (state(twin), codes(twin)) == ("approved", "3,45")
+    late_seen = world.submit(on="2026-02-01", service="2026-01-20", lines=lines)  # received the day before
+    run("2026-02-03")
+    c = fresh(late_seen)
+    assert (c.state, c.reason_codes, c.duplicate_of_id) == ("denied", "18", twin.pk)
+    assert_only_billed(c)
+    assert (state(twin), fresh(twin).is_duplicate) == ("approved", False)
 
 
 def test_appealed_original_and_a_new_copy_in_one_run(world):

@@ -148,7 +148,7 @@ def insert_approved_claims(specs) -> int:
 
     specs: (member, provider id, plan, plan_paid, received date) tuples.
     """
-    from config.bulk import bulk_insert
+    from core.bulk import bulk_insert
 
     rows = [(m.member_id, "", m.pk, provider_id, plan.pk, received, received, "approved", "", "", "", 1, False, False,
              received, "", amount, amount, ZERO, ZERO, ZERO, ZERO, ZERO, amount, ZERO, ZERO)

@@ -97,9 +97,11 @@ def test_record_a_deposit_from_the_admin(admin_client):
     url = reverse("admin:funding_deposit_record")
     assert admin_client.get(url).status_code == 200
 
-    bad = admin_client.post(url, {"employer": s.employer.pk, "amount": "0"})
+    key = admin_client.get(url).context["form"].initial["idempotency_key"]
+    bad = admin_client.post(url, {"employer": s.employer.pk, "amount": "0", "idempotency_key": key})
     assert bad.status_code == 200 and Deposit.objects.count() == 0
-    response = admin_client.post(url, {"employer": s.employer.pk, "amount": "30.00", "reference": "ADM-1"}, follow=True)
+    response = admin_client.post(url, {"employer": s.employer.pk, "amount": "30.00", "reference": "ADM-1",
+                                       "idempotency_key": key}, follow=True)
 
     assert Deposit.objects.get().reference == "ADM-1"
     assert state_of(waiting) == ["paid"]

@@ -140,7 +140,7 @@ def test_the_job_chain_runs_end_to_end_on_a_real_worker(start_worker):
     stop_loss_policy_create(plan=aso.plan, carrier=CarrierFactory(), start=day("2026-01-01"), contract="12/12",
                             specific_attachment=D("1000.00"))
     mercy = make_provider()
-    from config.clock import clock_set
+    from core.clock import clock_set
 
     clock_set(day=day("2026-02-02"))
     with transaction.atomic():

@@ -1,6 +1,5 @@
 """DOMAIN.md §5, the payment cycle: who pays, in what order, when an ASO cycle stops, funding requests."""
 import pytest
-from django.contrib.auth import get_user_model
 
 from funding import services
 from funding.models import (
@@ -12,6 +11,7 @@ from funding.models import (
     PaymentCycle,
     RemittanceAdvice,
 )
+from tests.factories import login
 from tests.funding.helpers import (
     D,
     F,
@@ -229,7 +229,7 @@ def test_payment_cycle_run_twice_changes_nothing_the_second_time():
 
 
 def test_cycle_works_in_chunks_and_logs_who_ran_it():
-    user = get_user_model().objects.create_user(username="payer", password="x")
+    user = login("supervisor", username="payer")
     s = make_sponsor(F.ASC)
     mercy = make_provider()
     claims = [approved_claim(plan=s.plan, member=s.member(), provider=mercy, plan_paid=f"{i}.00") for i in range(1, 8)]

@@ -5,7 +5,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
-from parties.models import BusinessClock, Employer, Member, PartyLink, Provider, Tpa
+from core.models import BusinessClock
+from parties.models import Employer, Member, PartyLink, Provider, Tpa
 from parties.validators import member_id_generate, npi_with_check_digit
 from tests.factories import CarrierFactory, EmployerFactory, MemberFactory, ProviderFactory, TpaFactory
 
@@ -22,7 +23,7 @@ def raw_save_fails(obj, constraint_name=None):
 
 def test_business_clock_has_one_row():
     BusinessClock(pk=1, simulated_date=datetime.date(2026, 1, 1)).save()
-    raw_save_fails(BusinessClock(pk=2, simulated_date=None), "business_clock_single_row")
+    raw_save_fails(BusinessClock(pk=2, simulated_date=None), "core_business_clock_single_row")
     assert BusinessClock.objects.count() == 1
 
 

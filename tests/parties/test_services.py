@@ -5,7 +5,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
-from config.clock import clock_set
+from core.clock import clock_set
 from parties.models import Member, PartyLink
 from parties.services import (
     PartyError,

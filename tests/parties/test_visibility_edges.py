@@ -20,7 +20,8 @@ from django.test import Client
 from django.urls import reverse
 
 from claims.models import Accumulator, Claim, LineResult
-from claims.services import ClaimError, claim_adjudicate, claim_appeal
+from claims.services import claim_adjudicate, claim_appeal
+from core.errors import NotFound
 from funding import services as funding_services
 from funding.models import Account, RemittanceAdvice
 from parties import services as party_services
@@ -247,12 +248,11 @@ def test_provider_staff_with_the_review_permission_approves_its_own_pended_claim
     assert fresh(a.pended).state == "pended"
 
 
-def test_appeal_service_lets_provider_staff_appeal_another_providers_claim(worlds):
-    """claim_appeal lets any provider_staff login appeal any denied claim: the role is checked, not
-    whether the claim is the provider's (no visibility check in the service)."""
+def test_appeal_service_refuses_provider_staff_another_providers_claim_as_not_found(worlds):
+    """claim_appeal checks that the claim is the provider's: another provider's claim is not there for it."""
     a, b, _ = worlds
     stranger = party_user("provider_staff", b.mercy)  # no permissions, another sponsor's provider
-    with pytest.raises(ClaimError):
+    with pytest.raises(NotFound):
         claim_appeal(claim_id=a.denied.pk, user=stranger, reason="not mine")
     assert fresh(a.denied).state == "denied"
 

@@ -4,7 +4,8 @@ import datetime
 import pytest
 
 from parties.services import member_create
-from plans.selectors import coverage_on, coverage_periods_for_members, periods_overlap, plan_for_member
+from plans.periods import coverage_on, periods_overlap
+from plans.selectors import coverage_periods_for_members, plan_for_member
 from plans.services import PlanError, coverage_change, coverage_enroll
 from tests.factories import MemberFactory, PlanFactory
 

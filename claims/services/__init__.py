@@ -1,0 +1,28 @@
+"""Writes for claims: submission and intake edits (`intake`), auto-adjudication (`adjudication`), a
+person's decisions on one claim (`decisions`), and the payment side's state changes (`payment`)."""
+from ..errors import ClaimConflict, ClaimError
+from .adjudication import (
+    ADJUDICABLE,
+    ADJUDICATION_LOCK_ID,
+    CLAIM_COLS,
+    ClaimRow,
+    plan_terms_for,
+)
+from .decisions import claim_adjudicate, claim_appeal, claim_review, claims_adjudicate_pending
+from .intake import (
+    MAX_LINES,
+    MAX_UNITS,
+    SubmittedLine,
+    claim_id_parse,
+    claim_lines_parse,
+    claim_submit,
+    duplicate_key_for,
+)
+from .payment import claims_record_payment
+
+__all__ = [
+    "ADJUDICABLE", "ADJUDICATION_LOCK_ID", "CLAIM_COLS", "MAX_LINES", "MAX_UNITS", "ClaimConflict", "ClaimError",
+    "ClaimRow", "SubmittedLine", "claim_adjudicate", "claim_appeal", "claim_id_parse", "claim_lines_parse",
+    "claim_review", "claim_submit", "claims_adjudicate_pending", "claims_record_payment", "duplicate_key_for",
+    "plan_terms_for",
+]

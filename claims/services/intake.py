@@ -1,0 +1,179 @@
+"""Receiving a claim: the shape of what was sent, then the intake edits of DOMAIN.md §3.
+
+Malformed input (a line that is not a mapping, units that are no number, text wider than its column,
+more lines than a claim may have) raises ClaimError naming the field, and nothing is written. A
+well-formed claim that fails an intake edit is stored `rejected`, with the field and the reason.
+"""
+import datetime
+import hashlib
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+
+from core import clock
+from core.dates import date_parse
+from core.errors import Forbidden
+from core.money import MONEY_LIMIT, to_money
+from parties.models import Member, PartyLink, Provider
+from parties.roles import Action, action_check, role_of
+from parties.validators import npi_is_valid
+from plans.models import FeeScheduleEntry
+from plans.selectors import plan_for_member
+
+from ..errors import ClaimError
+from ..fsm_log import buffered_transition_log, transition_log_flush
+from ..models import Claim, ClaimLine
+
+ZERO = Decimal("0.00")
+MAX_UNITS = 9_999
+# An 837I carries at most 999 service lines (an 837P 50): more is not a claim, and line numbers stay small.
+MAX_LINES = 999
+EARLIEST_SERVICE_DATE = datetime.date(1900, 1, 1)  # before it, plan-year arithmetic leaves the calendar
+SUBMITTED_ID_WIDTH = Claim._meta.get_field("submitted_member_id").max_length
+CODE_WIDTH = ClaimLine._meta.get_field("procedure_code").max_length
+
+
+@dataclass(frozen=True, slots=True)
+class SubmittedLine:
+    code: str
+    units: int
+    billed: Decimal
+
+
+def _text(value, field: str, width: int) -> str:
+    """Submitted text, stripped: no NUL, no wider than the column that keeps it."""
+    text = str(value if value is not None else "").strip()
+    if "\x00" in text:
+        raise ClaimError({field: ["must not contain a NUL character"]})
+    if len(text) > width:
+        raise ClaimError({field: [f"at most {width} characters, got {len(text):,}"]})
+    return text
+
+
+def claim_lines_parse(lines) -> list[SubmittedLine]:
+    """Check the shape of submitted lines; a malformed one is an error naming it (nothing is written)."""
+    if lines is None:
+        lines = []
+    if not isinstance(lines, (list, tuple)):
+        raise ClaimError({"lines": ["must be a list of lines"]})
+    if len(lines) > MAX_LINES:
+        raise ClaimError({"lines": [f"a claim has at most {MAX_LINES} lines, got {len(lines):,}"]})
+    out = []
+    for i, line in enumerate(lines):
+        if not isinstance(line, dict):
+            raise ClaimError({f"lines[{i}]": ["must be a mapping with code, billed and units"]})
+        code = line.get("code", line.get("procedure_code"))
+        if code is None or str(code).strip() == "":
+            raise ClaimError({f"lines[{i}].code": ["a procedure code is required"]})
+        code = _text(code, f"lines[{i}].code", CODE_WIDTH)
+        units = line.get("units", 1)
+        if isinstance(units, bool) or not isinstance(units, int) or not 1 <= units <= MAX_UNITS:
+            raise ClaimError({f"lines[{i}].units": [f"must be a whole number from 1 to {MAX_UNITS:,}, got {units!r:.40}"]})
+        if "billed" not in line:
+            raise ClaimError({f"lines[{i}].billed": ["a billed amount is required"]})
+        try:
+            billed = to_money(line["billed"])
+        except ValueError as exc:
+            raise ClaimError({f"lines[{i}].billed": [f"{exc}"[:200]]}) from None
+        out.append(SubmittedLine(code=code, units=units, billed=billed))
+    if sum((ln.billed for ln in out), ZERO) >= MONEY_LIMIT:
+        raise ClaimError({"lines": [f"the claim's total billed must stay under {MONEY_LIMIT:,}"]})
+    return out
+
+
+def claim_id_parse(value) -> int:
+    """A claim's id as given to an action: an int, or its digits ("123"); anything else names the claim."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdecimal():
+        raise ClaimError({"claim": [f"not a claim id: {value!r:.40}"]})
+    claim_id = int(str(value).strip())
+    if claim_id >= 2**63:  # beyond the id column: no such claim, and no query to overflow
+        raise ClaimError({"claim": [f"no claim {claim_id}"]})
+    return claim_id
+
+
+def duplicate_key_for(*, provider_id: int, member_id: int, service_date: datetime.date,
+                      lines: list[SubmittedLine]) -> str:
+    """Same provider, member, service date and multiset of (code, units, billed) -> same key."""
+    multiset = sorted(f"{ln.code}x{ln.units}@{ln.billed}" for ln in lines)
+    raw = f"{provider_id}|{member_id}|{service_date.isoformat()}|{'|'.join(multiset)}"
+    return hashlib.sha1(raw.encode()).hexdigest()
+
+
+def _intake_edits(*, member, provider, npi: str, service_date, received_date, lines, codes_known):
+    """DOMAIN.md §3 intake edits, in order: (field, message) of the first that fails, else None."""
+    if member is None:
+        return "member_id", "unknown member ID"
+    if not npi_is_valid(npi):
+        return "npi", f"NPI {npi!r} fails its check digit"
+    if provider is None:
+        return "npi", f"unknown provider NPI {npi!r}"
+    if not lines:
+        return "lines", "the claim has no lines"
+    for i, line in enumerate(lines):
+        if line.billed <= 0:
+            return f"lines[{i}].billed", f"billed amount must be greater than 0, got {line.billed}"
+    for i, line in enumerate(lines):
+        if line.code not in codes_known:
+            return f"lines[{i}].code", f"procedure code {line.code!r} is not in the fee schedule"
+    if service_date > received_date:
+        return "service_date", f"service date {service_date} is after the received date {received_date}"
+    return None
+
+
+def _submitter_check(*, user, npi: str) -> None:
+    """A login submits only what its role may, and provider staff only for their own provider."""
+    action_check(user=user, action=Action.CLAIM_SUBMIT)
+    if role_of(user=user) == PartyLink.Role.PROVIDER_STAFF:
+        own = user.party_link.provider
+        if npi != own.npi:
+            raise Forbidden({"npi": [f"{own.name} submits claims under its own NPI ({own.npi}) only"]})
+
+
+def claim_submit(*, member_id: str, npi: str, service_date, lines, submitted_by=None) -> Claim:
+    """Receive a claim. Malformed input raises ClaimError (nothing written); a claim that fails an
+    intake edit is stored and `rejected`, with the field and the reason. `submitted_by`: the login
+    acting (None: the system, e.g. a file import), checked against the role policy."""
+    member_id = _text(member_id, "member_id", SUBMITTED_ID_WIDTH)
+    npi = _text(npi, "npi", SUBMITTED_ID_WIDTH)
+    if submitted_by is not None:
+        _submitter_check(user=submitted_by, npi=npi)
+    try:
+        service_date = date_parse(service_date)
+    except ValueError as exc:
+        raise ClaimError({"service_date": [str(exc)[:200]]}) from None
+    if not EARLIEST_SERVICE_DATE <= service_date:
+        raise ClaimError({"service_date": [f"must be on or after {EARLIEST_SERVICE_DATE}, got {service_date}"]})
+    parsed = claim_lines_parse(lines)
+    received_date = clock.today()
+
+    member = Member.objects.filter(member_id=member_id).first() if member_id else None
+    provider = Provider.objects.filter(npi=npi).first() if npi else None
+    plan = plan_for_member(member=member, on=service_date) if member else None  # the plan adjudication will use
+    codes = FeeScheduleEntry.objects.filter(code__in=[ln.code for ln in parsed])
+    if plan is not None:
+        codes = codes.filter(schedule_id=plan.fee_schedule_id)
+    codes_known = set(codes.values_list("code", flat=True))
+    failed = _intake_edits(member=member, provider=provider, npi=npi, service_date=service_date,
+                           received_date=received_date, lines=parsed, codes_known=codes_known)
+    with transaction.atomic(), buffered_transition_log() as log_rows:
+        claim = Claim(
+            submitted_member_id=member_id, submitted_npi=npi, member=member, provider=provider, plan=plan,
+            service_date=service_date, received_date=received_date, submitted_by=submitted_by,
+            billed=sum((ln.billed for ln in parsed), ZERO),
+        )
+        if failed is None:
+            claim.duplicate_key = duplicate_key_for(provider_id=provider.pk, member_id=member.pk,
+                                                    service_date=service_date, lines=parsed)
+        else:
+            # Rejected before the first save: the row never holds a state its figures contradict.
+            field, message = failed
+            claim.rejection_field, claim.rejection_message = field, message
+            claim.reject(by=submitted_by, description=f"intake edit failed on {field}: {message}")
+        claim.save()
+        ClaimLine.objects.bulk_create([
+            ClaimLine(claim=claim, line_number=i + 1, procedure_code=ln.code, units=ln.units, billed=ln.billed)
+            for i, ln in enumerate(parsed)
+        ])
+        transition_log_flush(log_rows)
+    return claim
