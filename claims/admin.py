@@ -23,7 +23,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from core.admin_base import ReadOnlyAdmin
+from core.admin_base import LargeTableAdmin, ReadOnlyAdmin
 from core.http import refusals_as_http
 from core.money import fmt
 from parties.admin_scope import PartyScopedAdmin, VisibleChoicesFilter
@@ -113,7 +113,7 @@ class ClaimLineInline(admin.TabularInline):
 
 
 @admin.register(Claim)
-class ClaimAdmin(PartyScopedAdmin, ReadOnlyAdmin):
+class ClaimAdmin(LargeTableAdmin, PartyScopedAdmin, ReadOnlyAdmin):
     list_display = ("claim_number_display", "member_display", "provider_display", "service_on", "received_on",
                     "state_display", "billed_display", "plan_paid_display", "member_responsibility_display",
                     "reason_codes_display")
@@ -182,7 +182,7 @@ class ClaimAdmin(PartyScopedAdmin, ReadOnlyAdmin):
                 "member_owes": money(r.member_owes),
                 "denied": bool(r.denial_code),
                 "codes": [(c, CARC_MEANING.get(c, "")) for c in r.reason_code_list],
-                "steps": trace_steps(r.trace),
+                "steps": trace_steps(r.trace_text),
             })
         may_review = self.has_review_permission(request)
         return {
@@ -449,7 +449,7 @@ for _field, _label in (("billed", "billed"), ("allowed", "allowed"), ("deductibl
 # --- Accumulators and line results ----------------------------------------------------------------
 
 @admin.register(Accumulator)
-class AccumulatorAdmin(PartyScopedAdmin, ReadOnlyAdmin):
+class AccumulatorAdmin(LargeTableAdmin, PartyScopedAdmin, ReadOnlyAdmin):
     list_display = ("member", "scope", "plan", "plan_year_start", "deductible_met_display", "oop_met_display")
     list_filter = ("scope", "plan_year_start", ("plan__sponsor", VisibleChoicesFilter))
     search_fields = ("=member__member_id", "member__name", "plan__name")
@@ -502,7 +502,7 @@ class DenialCodeFilter(admin.SimpleListFilter):
 
 
 @admin.register(LineResult)
-class LineResultAdmin(PartyScopedAdmin, ReadOnlyAdmin):
+class LineResultAdmin(LargeTableAdmin, PartyScopedAdmin, ReadOnlyAdmin):
     list_display = ("claim_link", "line_number", "round", "procedure_code", "category", "allowed", "deductible",
                     "copay", "coinsurance", "plan_paid", "member_owes", "codes")
     list_filter = (LineCategoryFilter, DenialCodeFilter)
@@ -550,4 +550,4 @@ class LineResultAdmin(PartyScopedAdmin, ReadOnlyAdmin):
 
     @admin.display(description="steps")
     def steps(self, obj):
-        return format_html("<ol>{}</ol>", format_html_join("", "<li>{}</li>", ((s,) for s in trace_steps(obj.trace))))
+        return format_html("<ol>{}</ol>", format_html_join("", "<li>{}</li>", ((s,) for s in trace_steps(obj.trace_text))))

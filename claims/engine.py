@@ -83,7 +83,15 @@ class LineOut:
     plan_paid: Decimal = ZERO
     codes: tuple = ()
     denial_code: str = ""
-    trace: str = ""
+    trace: str = ""  # a trace record (TRACE_MARK ...): `trace_render` writes out its steps
+
+
+# A line's trace is kept as a short record of the figures pricing used that the line's own figures do
+# not hold (the room and deductible left, the plan's terms then, the accumulator after); `trace_render`
+# turns it into the steps a person reads. Formatting a dozen amounts per line would cost more than
+# pricing it, and their text more to store than the line's figures. A record starts with TRACE_MARK;
+# a trace that does not is text written as it is (rows from before records).
+TRACE_MARK = "~"
 
 
 def deny_line(line: LineIn, code: str, why: str | None = None) -> LineOut:
@@ -92,14 +100,29 @@ def deny_line(line: LineIn, code: str, why: str | None = None) -> LineOut:
     out = LineOut(codes=(code,), denial_code=code)
     if owed_by == "member":
         out.not_covered = line.billed
-        who = f"member owes {fmt(line.billed)} (not covered)"
     elif owed_by == "provider":
         out.provider_write_off = line.billed
-        who = f"provider writes off {fmt(line.billed)}"
-    else:
-        who = "nothing is owed"
-    out.trace = f"denied, CARC {code}: {why or DENIAL_MEANING[code]}\n{who}"
+    out.trace = "~X" if not why or why == DENIAL_MEANING[code] else "~X|" + why
     return out
+
+
+def remaining_room(*, terms: PlanTerms, acc: Accumulators) -> tuple[Decimal, Decimal]:
+    """Step 4: (out-of-pocket room, deductible left), the family's where it is smaller, never below 0
+    (an administrator may lower a maximum mid-year below what a member has met)."""
+    room = terms.oop_max_individual - acc.oop_met
+    ded_left = terms.deductible_individual - acc.deductible_met
+    if acc.family:
+        fam_room = terms.oop_max_family - acc.family_oop_met
+        if fam_room < room:
+            room = fam_room
+        fam_ded_left = terms.deductible_family - acc.family_deductible_met
+        if fam_ded_left < ded_left:
+            ded_left = fam_ded_left
+    if room < ZERO:
+        room = ZERO
+    if ded_left < ZERO:
+        ded_left = ZERO
+    return room, ded_left
 
 
 def price_line(line: LineIn, *, terms: PlanTerms, in_network: bool, acc: Accumulators) -> LineOut:
@@ -114,57 +137,34 @@ def price_line(line: LineIn, *, terms: PlanTerms, in_network: bool, acc: Accumul
     schedule_amount = line.fee * line.units
     allowed = billed if billed < schedule_amount else schedule_amount
     out = LineOut(allowed=allowed)
-    steps = [f"fee {fmt(line.fee)} × {line.units} = {fmt(schedule_amount)}; "
-             f"allowed = min(billed {fmt(billed)}, {fmt(schedule_amount)}) = {fmt(allowed)}"]
     excess = billed - allowed
     if excess:
         if in_network:
             out.provider_write_off = excess
-            steps.append(f"in network: provider writes off {fmt(excess)} (CARC 45)")
         else:
             out.balance_billed = excess
-            steps.append(f"out of network: {fmt(excess)} balance-billed to the member, counts toward no accumulator")
-
-    # Step 4: remaining room.
-    room = terms.oop_max_individual - acc.oop_met
-    ded_left = terms.deductible_individual - acc.deductible_met
-    if acc.family:
-        fam_room = terms.oop_max_family - acc.family_oop_met
-        if fam_room < room:
-            room = fam_room
-        fam_ded_left = terms.deductible_family - acc.family_deductible_met
-        if fam_ded_left < ded_left:
-            ded_left = fam_ded_left
-    if room < ZERO:
-        room = ZERO
-    if ded_left < ZERO:
-        ded_left = ZERO
+    room, ded_left = remaining_room(terms=terms, acc=acc)
 
     deductible = copay = coinsurance = ZERO
     if in_network and category in terms.covered_in_full:
-        steps.append(f"{category} is covered in full in network: no cost sharing")
+        record = "~F"
     elif in_network and category in terms.copays:
         c = terms.copays[category]
         copay = min(c, allowed, room)
-        steps.append(f"{category} copay {fmt(c)}: copay = min({fmt(c)}, allowed {fmt(allowed)}, "
-                     f"out-of-pocket remaining {fmt(room)}) = {fmt(copay)}; no deductible, no coinsurance")
+        record = f"~C|{c}|{room}"
     else:
         deductible = min(allowed, ded_left, room)
-        steps.append(f"deductible remaining {fmt(ded_left)} of {fmt(terms.deductible_individual)}"
-                     + (f" (family {fmt(terms.deductible_family)})" if acc.family else "")
-                     + f"; applied {fmt(deductible)}")
         rate = terms.coinsurance if in_network else terms.oon_coinsurance
         raw = (rate * (allowed - deductible)).quantize(CENT, rounding=ROUND_HALF_UP)
         cap = room - deductible
         coinsurance = raw if raw < cap else cap
-        steps.append(f"coinsurance {percent_text(rate)} % of {fmt(allowed - deductible)} = {fmt(raw)}; "
-                     f"out-of-pocket remaining after deductible {fmt(cap)}; applied {fmt(coinsurance)}")
+        family_deductible = terms.deductible_family if acc.family else ""
+        record = f"~D|{ded_left}|{terms.deductible_individual}|{family_deductible}|{rate}|{room}"
 
     out.deductible = deductible
     out.copay = copay
     out.coinsurance = coinsurance
     out.plan_paid = allowed - deductible - copay - coinsurance
-    steps.append(f"plan pays {fmt(out.plan_paid)}")
 
     # Step 9: accumulators.
     cost_sharing = deductible + copay + coinsurance
@@ -174,7 +174,8 @@ def price_line(line: LineIn, *, terms: PlanTerms, in_network: bool, acc: Accumul
         if acc.family:
             acc.family_deductible_met += deductible
             acc.family_oop_met += cost_sharing
-        steps.append(f"out-of-pocket met now {fmt(acc.oop_met)} of {fmt(terms.oop_max_individual)}")
+        record += f"|{acc.oop_met}|{terms.oop_max_individual}"
+    out.trace = record
 
     codes = []
     if deductible:
@@ -186,8 +187,60 @@ def price_line(line: LineIn, *, terms: PlanTerms, in_network: bool, acc: Accumul
     if out.provider_write_off:
         codes.append("45")
     out.codes = tuple(codes)
-    out.trace = "\n".join(steps)  # one step per line
     return out
+
+
+def trace_render(record: str, *, line: LineIn, out) -> str:
+    """The steps of a line's pricing as a person reads them, one per line of text, from its trace
+    record and its figures (`out`: a LineOut, or a stored line result with the same fields)."""
+    if not record.startswith(TRACE_MARK):
+        return record  # a trace written as text
+    kind, *parts = record[1:].split("|", 1 if record.startswith("~X") else -1)
+    if kind == "X":
+        return _trace_denied(line=line, code=out.denial_code, why=parts[0] if parts else "")
+    billed, allowed = line.billed, out.allowed
+    schedule_amount = line.fee * line.units
+    steps = [f"fee {fmt(line.fee)} × {line.units} = {fmt(schedule_amount)}; "
+             f"allowed = min(billed {fmt(billed)}, {fmt(schedule_amount)}) = {fmt(allowed)}"]
+    excess = billed - allowed
+    if excess:
+        if out.provider_write_off == excess:
+            steps.append(f"in network: provider writes off {fmt(excess)} (CARC 45)")
+        else:
+            steps.append(f"out of network: {fmt(excess)} balance-billed to the member, counts toward no accumulator")
+    numbers = [Decimal(p) if p else None for p in parts]
+    if kind == "F":
+        steps.append(f"{line.category} is covered in full in network: no cost sharing")
+        met = ()
+    elif kind == "C":
+        c, room, *met = numbers
+        steps.append(f"{line.category} copay {fmt(c)}: copay = min({fmt(c)}, allowed {fmt(allowed)}, "
+                     f"out-of-pocket remaining {fmt(room)}) = {fmt(out.copay)}; no deductible, no coinsurance")
+    else:
+        ded_left, ded_individual, ded_family, rate, room, *met = numbers
+        deductible = out.deductible
+        steps.append(f"deductible remaining {fmt(ded_left)} of {fmt(ded_individual)}"
+                     + (f" (family {fmt(ded_family)})" if ded_family is not None else "")
+                     + f"; applied {fmt(deductible)}")
+        raw = (rate * (allowed - deductible)).quantize(CENT, rounding=ROUND_HALF_UP)
+        steps.append(f"coinsurance {percent_text(rate)} % of {fmt(allowed - deductible)} = {fmt(raw)}; "
+                     f"out-of-pocket remaining after deductible {fmt(room - deductible)}; applied {fmt(out.coinsurance)}")
+    steps.append(f"plan pays {fmt(out.plan_paid)}")
+    if met:
+        oop_met, oop_max = met
+        steps.append(f"out-of-pocket met now {fmt(oop_met)} of {fmt(oop_max)}")
+    return "\n".join(steps)
+
+
+def _trace_denied(*, line: LineIn, code: str, why: str) -> str:
+    owed_by = DENIAL_OWED_BY[code]
+    if owed_by == "member":
+        who = f"member owes {fmt(line.billed)} (not covered)"
+    elif owed_by == "provider":
+        who = f"provider writes off {fmt(line.billed)}"
+    else:
+        who = "nothing is owed"
+    return f"denied, CARC {code}: {why or DENIAL_MEANING[code]}\n{who}"
 
 
 def claim_reason_codes(lines: list[LineOut]) -> str:

@@ -244,6 +244,8 @@ class LineResult(models.Model):
     plan_paid = models.DecimalField(**MONEY)
     reason_codes = models.CharField(max_length=30, blank=True)
     denial_code = models.CharField(max_length=4, blank=True)
+    # A trace record (claims.engine.TRACE_MARK ...; `trace_text` writes out its steps), or the steps
+    # as text in rows written before records.
     trace = models.TextField(blank=True)
 
     class Meta:
@@ -265,6 +267,15 @@ class LineResult(models.Model):
     @property
     def member_owes(self) -> Decimal:
         return engine.member_owes(self)
+
+    @property
+    def trace_text(self) -> str:
+        """The steps that produced these figures, as a person reads them (one per line of text).
+        Needs `line` (select it with the result)."""
+        line = self.line
+        return engine.trace_render(self.trace, out=self, line=engine.LineIn(
+            billed=line.billed, units=line.units, code=line.procedure_code, category=self.category or None,
+            fee=self.fee))
 
 
 class Accumulator(models.Model):

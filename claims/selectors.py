@@ -161,7 +161,7 @@ def explanation_of_benefits(*, claim: Claim) -> dict:
                 "plan_paid": r.plan_paid, "provider_write_off": r.provider_write_off,
                 "member_owes": r.member_owes,
                 "reason_codes": [(c, CARC_MEANING.get(c, "")) for c in r.reason_code_list],
-                "trace": r.trace,
+                "trace": r.trace_text,
             }
             for r in lines
         ],

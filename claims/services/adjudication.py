@@ -116,56 +116,71 @@ ACCUMULATOR_KEY = ("plan_id", "member_id", "scope", "plan_year_start")
 class _AccumulatorBook:
     """Accumulators read once per member, updated in memory, written as absolute figures.
 
-    One book may serve every chunk of a run: a member's rows are read the first time one of its
-    family's claims is priced in the run; from then on the book is the truth, because the run holds
-    the adjudication lock. Its size follows the members touched, not the claims.
+    One book may serve every chunk of a run: a member's rows are read when one of its family's claims
+    is first priced in the run; from then on the book is the truth, because the run holds the
+    adjudication lock. A member not seen for `KEEP_CHUNKS` chunks is forgotten (read again if seen
+    later): by then its figures are committed (the pipelined writer is at most two chunks behind), and
+    the book's size follows a chunk's members, not the run's.
     """
 
+    KEEP_CHUNKS = 3
+
     def __init__(self):
-        self.rows: dict[tuple, list] = {}  # (plan, member, scope, year) -> [deductible met, OOP met]
-        self.loaded: set = set()
-        self.dirty: set = set()
+        self.rows: dict[int, dict[tuple, list]] = {}  # member -> (plan, scope, year) -> [deductible met, OOP met]
+        self.seen: dict[int, int] = {}  # member -> the last chunk that needed it
+        self.dirty: set = set()  # (plan, member, scope, year) changed since the last take_writes
+        self.chunk = 0
 
     def ensure(self, member_ids) -> None:
-        missing = set(member_ids) - self.loaded
+        """Start a chunk that needs these members' rows."""
+        self.chunk += 1
+        member_ids = set(member_ids)
+        for member_id in member_ids:
+            self.seen[member_id] = self.chunk
+        stale = [m for m, last in self.seen.items() if last <= self.chunk - self.KEEP_CHUNKS]
+        for member_id in stale:
+            del self.seen[member_id]
+            self.rows.pop(member_id, None)
+        missing = member_ids - self.rows.keys()
         if not missing:
             return
+        for member_id in missing:
+            self.rows[member_id] = {}
         for plan_id, member_id, scope, year, ded, oop in Accumulator.objects.filter(member_id__any=missing).values_list(
             *ACCUMULATOR_KEY, "deductible_met", "oop_met"
         ):
-            self.rows[(plan_id, member_id, scope, year)] = [ded, oop]
-        self.loaded |= missing
+            self.rows[member_id][(plan_id, scope, year)] = [ded, oop]
 
-    def _row(self, key):
-        row = self.rows.get(key)
+    def _row(self, plan_id, member_id, scope, year):
+        rows = self.rows[member_id]
+        row = rows.get((plan_id, scope, year))
         if row is None:
-            row = self.rows[key] = [ZERO, ZERO]
+            row = rows[(plan_id, scope, year)] = [ZERO, ZERO]
         return row
 
     def load(self, *, plan_id, member_id, family_id, family: bool, year) -> engine.Accumulators:
-        ind = self._row((plan_id, member_id, "individual", year))
+        ind = self._row(plan_id, member_id, "individual", year)
         acc = engine.Accumulators(deductible_met=ind[0], oop_met=ind[1], family=family)
         if family:
-            fam = self._row((plan_id, family_id, "family", year))
+            fam = self._row(plan_id, family_id, "family", year)
             acc.family_deductible_met, acc.family_oop_met = fam[0], fam[1]
         return acc
 
     def store(self, *, plan_id, member_id, family_id, year, acc: engine.Accumulators) -> None:
-        key = (plan_id, member_id, "individual", year)
-        ind = self._row(key)
+        ind = self._row(plan_id, member_id, "individual", year)
         if (ind[0], ind[1]) != (acc.deductible_met, acc.oop_met):
             ind[0], ind[1] = acc.deductible_met, acc.oop_met
-            self.dirty.add(key)
+            self.dirty.add((plan_id, member_id, "individual", year))
         if acc.family:
-            key = (plan_id, family_id, "family", year)
-            fam = self._row(key)
+            fam = self._row(plan_id, family_id, "family", year)
             if (fam[0], fam[1]) != (acc.family_deductible_met, acc.family_oop_met):
                 fam[0], fam[1] = acc.family_deductible_met, acc.family_oop_met
-                self.dirty.add(key)
+                self.dirty.add((plan_id, family_id, "family", year))
 
     def take_writes(self) -> list[tuple]:
         """The rows changed since the last call, as (plan, member, scope, year, deductible met, OOP met)."""
-        out = [(*key, *self.rows[key]) for key in self.dirty]
+        out = [(plan, member, scope, year, *self.rows[member][(plan, scope, year)])
+               for plan, member, scope, year in self.dirty]
         self.dirty = set()
         return out
 

@@ -91,7 +91,7 @@ def test_worked_example_line_results_and_trace(world):
     assert line_figures(lr) == {"allowed": D("1500.00"), "deductible": D("1000.00"), "copay": ZERO,
                                 "coinsurance": D("100.00"), "not_covered": ZERO, "balance_billed": ZERO,
                                 "provider_write_off": D("1000.00"), "plan_paid": D("400.00")}
-    assert "plan pays 400.00" in lr.trace
+    assert "plan pays 400.00" in lr.trace_text
     assert fresh(b).adjudicated_on == day("2026-01-16")
 
 

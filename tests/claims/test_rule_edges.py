@@ -57,7 +57,7 @@ def test_claim_denied_before_the_duplicate_step_names_no_original(make_world):
     ineligible_copy = w.submit(on="2026-03-02", service="2026-01-20", lines=lines)  # CARC 27 (step 1 first)
     run("2026-03-02")
     got = [(codes(c), fresh(c).is_duplicate, fresh(c).duplicate_of_id,
-            original.claim_number in line_results(c)[0].trace) for c in (late_copy, ineligible_copy)]
+            original.claim_number in line_results(c)[0].trace_text) for c in (late_copy, ineligible_copy)]
     # Actual: [("29", False, <original id>, True), ("27", False, <original id>, True)]: the 27/29 line
     # trace reads e.g. "denied, CARC 27: service date after the coverage end (claim C000000001)".
     assert got == [("29", False, None, False), ("27", False, None, False)]

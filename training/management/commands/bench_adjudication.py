@@ -1,7 +1,8 @@
 """Benchmark: python manage.py bench_adjudication --claims N
 
-Builds a synthetic world (members in families, providers, the demo fee schedule) and N submitted
-claims of 1–4 lines with realistic variety (pends, duplicates, denials), then adjudicates them
+Builds a synthetic world (members in families, providers, the demo fee schedule) that grows with N
+(about 12 claims a member a year: 80,000 members at a million claims) and N submitted claims of 1–4
+lines with realistic variety (pends, duplicates, denials), then adjudicates them
 through the production Celery task, in a fresh process so that its peak RSS is its own. Prints as
 its last line:
   adjudicated N claims in S s: R claims/s, single-claim path P claims/s, peak RSS M MiB
@@ -19,7 +20,7 @@ import time
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from claims.models import Claim, ClaimLine
@@ -42,6 +43,8 @@ CLAIM_FIELDS = (
 LINE_FIELDS = ("claim_id", "line_number", "procedure_code", "units", "billed")
 ZERO = Decimal("0.00")
 CHUNK = 10_000
+# A member files about 12 claims a year (the service dates span about a year), as in a real book of business.
+CLAIMS_PER_MEMBER = 12.5
 
 
 def _max_id(model) -> int:
@@ -195,6 +198,12 @@ def world_delete() -> None:
         plan_ids = list(Plan.objects.filter(name__startswith=TAG).values_list("id", flat=True))
         if not plan_ids:
             return
+        from funding.models import Payment
+
+        if Payment.objects.filter(claim__plan_id__in=plan_ids).exists():
+            # The ledger is append-only (database triggers): a paid world stays where it is.
+            raise CommandError("this database holds a benchmark world that was paid (bench_admin_lists --pay): "
+                               "its ledger cannot be deleted; use a fresh database")
         claim_sub = "SELECT id FROM claims_claim WHERE plan_id = ANY(%s)"
         from django.contrib.contenttypes.models import ContentType
 
@@ -239,7 +248,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--claims", type=int, default=10_000)
-        parser.add_argument("--members", type=int, default=5_000)
+        parser.add_argument("--members", type=int, default=None,
+                            help=f"default: about {CLAIMS_PER_MEMBER} claims a member (N / {CLAIMS_PER_MEMBER})")
         parser.add_argument("--providers", type=int, default=200)
         parser.add_argument("--sample", type=int, default=200, help="claims adjudicated one by one (single-claim path)")
         parser.add_argument("--seed", type=int, default=42)
@@ -255,6 +265,8 @@ class Command(BaseCommand):
             return
         from core import clock
 
+        if opts["members"] is None:
+            opts["members"] = max(50, round(opts["claims"] / CLAIMS_PER_MEMBER))
         schema_migrate_if_needed(out=self.stderr)
         today = clock.today()
         world_delete()
