@@ -214,59 +214,76 @@ def seed_demo() -> dict:
         entries={code: {"category": cat, "fee": D(fee), "description": desc}
                  for code, (cat, fee, desc) in FEE_SCHEDULE.items()},
     )
-    employers, plans, policies, members_by_key = {}, {}, {}, {}
+    world = {"tpa": tpa, "carriers": carriers, "fee_schedule": schedule, "employers": {}, "plans": {},
+             "stop_loss": {}, "members": {}}
     for key, spec in SPONSORS.items():
-        employer = (Employer.objects.filter(ein=spec["ein"]).first()
-                    or employer_create(name=spec["name"], ein=spec["ein"]))
-        employers[key] = employer
-        plan_spec = dict(spec["plan"])
-        carrier_key = plan_spec.pop("carrier")
-        plan = Plan.objects.filter(sponsor=employer, name=plan_spec["name"]).first() or plan_create(
-            sponsor=employer, fee_schedule=schedule, year_start=YEAR_START,
-            carrier=carriers[carrier_key] if carrier_key else None, **plan_spec,
-        )
-        plans[key] = plan
-        for family in spec["families"]:
-            name, born = family["subscriber"]
-            subscriber = _member(employer=employer, name=name, born=born, subscriber=None, relationship="subscriber")
-            members_by_key[(key, name)] = subscriber
-            if not Coverage.objects.filter(member=subscriber).exists():
-                coverage_enroll(member=subscriber, plan=plan, start=YEAR_START)
-            for dep_name, dep_born, relationship in family["dependents"]:
-                dependent = _member(employer=employer, name=dep_name, born=dep_born, subscriber=subscriber,
-                                    relationship=relationship)
-                members_by_key[(key, dep_name)] = dependent
-                if not Coverage.objects.filter(member=dependent).exists():
-                    coverage_enroll(member=dependent, plan=plan)  # dates follow the subscriber
-        sl = spec["stop_loss"]
-        if sl is not None:
-            sl = dict(sl)
-            laser_spec = sl.pop("lasers", {})
-            policy = StopLossPolicy.objects.filter(plan=plan, start=sl["start"]).first()
-            if policy is None:
-                lasers = {
-                    Member.objects.get(employer=employer, name=name, date_of_birth=_date(born)): attachment
-                    for (name, born), attachment in laser_spec.items()
-                }
-                policy = stop_loss_policy_create(plan=plan, carrier=carriers[sl.pop("carrier")], lasers=lasers, **sl)
-            policies[key] = policy
+        _seed_sponsor(world, key, spec)
+    world["providers"] = _seed_providers()
+    world["logins"] = _seed_logins(world)
+    _seed_claims(world)
+    return world
 
+
+def _seed_sponsor(world: dict, key: str, spec: dict) -> None:
+    """One sponsor with its plan, its families enrolled, and its stop-loss policy."""
+    employer = Employer.objects.filter(ein=spec["ein"]).first() or employer_create(name=spec["name"], ein=spec["ein"])
+    world["employers"][key] = employer
+    plan_spec = dict(spec["plan"])
+    carrier_key = plan_spec.pop("carrier")
+    plan = Plan.objects.filter(sponsor=employer, name=plan_spec["name"]).first() or plan_create(
+        sponsor=employer, fee_schedule=world["fee_schedule"], year_start=YEAR_START,
+        carrier=world["carriers"][carrier_key] if carrier_key else None, **plan_spec,
+    )
+    world["plans"][key] = plan
+    for family in spec["families"]:
+        name, born = family["subscriber"]
+        subscriber = _member(employer=employer, name=name, born=born, subscriber=None, relationship="subscriber")
+        world["members"][(key, name)] = subscriber
+        if not Coverage.objects.filter(member=subscriber).exists():
+            coverage_enroll(member=subscriber, plan=plan, start=YEAR_START)
+        for dep_name, dep_born, relationship in family["dependents"]:
+            dependent = _member(employer=employer, name=dep_name, born=dep_born, subscriber=subscriber,
+                                relationship=relationship)
+            world["members"][(key, dep_name)] = dependent
+            if not Coverage.objects.filter(member=dependent).exists():
+                coverage_enroll(member=dependent, plan=plan)  # dates follow the subscriber
+    sl = spec["stop_loss"]
+    if sl is not None:
+        sl = dict(sl)
+        laser_spec = sl.pop("lasers", {})
+        policy = StopLossPolicy.objects.filter(plan=plan, start=sl["start"]).first()
+        if policy is None:
+            lasers = {
+                Member.objects.get(employer=employer, name=name, date_of_birth=_date(born)): attachment
+                for (name, born), attachment in laser_spec.items()
+            }
+            policy = stop_loss_policy_create(plan=plan, carrier=world["carriers"][sl.pop("carrier")], lasers=lasers,
+                                             **sl)
+        world["stop_loss"][key] = policy
+
+
+def _seed_providers() -> list[Provider]:
     providers = []
     for name, first_nine, tin, network in PROVIDERS:
         npi = npi_with_check_digit(first_nine)
         providers.append(Provider.objects.filter(npi=npi).first()
                          or provider_register(name=name, npi=npi, tin=tin, network=network))
-    provider_login = next(p for p in providers if p.name == IN_NETWORK_LOGIN_PROVIDER)
+    return providers
 
+
+def _seed_logins(world: dict) -> dict:
+    """One login per role, password DEMO_PASSWORD; staff get the admin pages they work in."""
     R = PartyLink.Role
+    tpa = world["tpa"]
+    provider_login = next(p for p in world["providers"] if p.name == IN_NETWORK_LOGIN_PROVIDER)
     logins = {}
     for username, role, party, extra in (
         ("provider", R.PROVIDER_STAFF, provider_login, {"first_name": "Rosa", "last_name": "Delgado"}),
         ("examiner", R.CLAIMS_EXAMINER, tpa, {"first_name": "Ethan", "last_name": "Morales", "is_staff": True}),
         ("supervisor", R.SUPERVISOR, tpa, {"first_name": "Janet", "last_name": "Kowalski", "is_staff": True}),
-        ("employer", R.EMPLOYER_ADMIN, employers["aso"], {"first_name": "Paul", "last_name": "Hendricks"}),
-        ("carrier", R.CARRIER_ANALYST, carriers["keystone"], {"first_name": "Nadia", "last_name": "Farouk"}),
-        ("member", R.MEMBER, members_by_key[MEMBER_LOGIN], {"first_name": "Daniel", "last_name": "Okafor"}),
+        ("employer", R.EMPLOYER_ADMIN, world["employers"]["aso"], {"first_name": "Paul", "last_name": "Hendricks"}),
+        ("carrier", R.CARRIER_ANALYST, world["carriers"]["keystone"], {"first_name": "Nadia", "last_name": "Farouk"}),
+        ("member", R.MEMBER, world["members"][MEMBER_LOGIN], {"first_name": "Daniel", "last_name": "Okafor"}),
         ("admin", R.SUPERVISOR, tpa, {"first_name": "Demo", "last_name": "Admin", "is_staff": True,
                                       "is_superuser": True}),
     ):
@@ -277,12 +294,7 @@ def seed_demo() -> dict:
         )
     _grant_staff_permissions(logins["examiner"].user, supervisor=False)
     _grant_staff_permissions(logins["supervisor"].user, supervisor=True)
-    world = {
-        "tpa": tpa, "carriers": carriers, "fee_schedule": schedule, "employers": employers, "plans": plans,
-        "stop_loss": policies, "members": members_by_key, "providers": providers, "logins": logins,
-    }
-    _seed_claims(world)
-    return world
+    return logins
 
 
 # (sponsor, member, provider, days before today, [(code, billed)]): what a class finds in the queues.
