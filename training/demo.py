@@ -14,6 +14,7 @@ from django.contrib.auth.models import Permission
 from claims.models import Claim
 from claims.services import claim_submit, claims_adjudicate_pending
 from core import clock
+from core.dates import date_parse
 from parties.models import Carrier, Employer, Member, PartyLink, Provider, Tpa
 from parties.services import (
     carrier_create,
@@ -199,7 +200,7 @@ SUPERVISOR_EXTRA = ["appeal_claim"]
 
 
 def _date(text: str) -> datetime.date:
-    return datetime.date.fromisoformat(text)
+    return date_parse(text)
 
 
 def seed_demo() -> dict:

@@ -4,7 +4,9 @@ money to the cent."""
 import datetime
 import json
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+
+from core.money import to_money
 
 _MONEY_TEXT = re.compile(r"-?\d+\.\d{2}")
 
@@ -13,13 +15,10 @@ def _equal(expected, actual) -> bool:
     """A money figure of the report ("90.00") equals any spelling of the same amount, to the cent;
     anything else (states, reason codes, dates, keys) must be the same value."""
     if isinstance(actual, str) and _MONEY_TEXT.fullmatch(actual):
-        if isinstance(expected, bool) or not isinstance(expected, (int, float, Decimal, str)):
-            return False
         try:
-            amount = Decimal(repr(expected) if isinstance(expected, float) else str(expected).strip())
-        except InvalidOperation:
-            return False
-        return amount.is_finite() and amount.quantize(Decimal("0.01")) == Decimal(actual)
+            return to_money(expected, allow_float=True) == Decimal(actual)
+        except ValueError:
+            return False  # not an amount of dollars and cents
     if isinstance(expected, datetime.date):
         expected = expected.isoformat()
     elif isinstance(expected, int) and not isinstance(expected, bool) and isinstance(actual, str):
