@@ -45,6 +45,7 @@ ZERO = Decimal("0.00")
 CHUNK = 10_000
 # A member files about 12 claims a year (the service dates span about a year), as in a real book of business.
 CLAIMS_PER_MEMBER = 12.5
+SPAN_DAYS = 330  # the claims arrive over this many days before today
 
 
 def _max_id(model) -> int:
@@ -137,19 +138,25 @@ class SyntheticWorld:
                 return mid
 
     def claims(self, n: int, *, first_id: int, today: datetime.date):
-        """Yield (claim row, line rows) for n claims, with pends, duplicates and denials among them."""
+        """Yield (claim row, line rows) for n claims, with pends, duplicates and denials among them.
+
+        As in production, a claim's id follows its received date (both are taken at submission): the
+        claims arrive day by day over the 330 days before `today`, each for a service up to 19 days
+        before it arrived."""
         rng = self.rng
         recent = []
         cheap = [c for c in self.codes if c[1] not in ("surgery", "inpatient")]
         dear = [c for c in self.codes if c[1] in ("surgery", "inpatient")]
+        first_day = today - datetime.timedelta(days=SPAN_DAYS)
         for i in range(n):
             cid = first_id + i
+            received = first_day + datetime.timedelta(days=i * SPAN_DAYS // n)
             if recent and rng.random() < 0.02:  # an exact duplicate of a recent claim
                 member, provider, service, lines = rng.choice(recent)
             else:
                 member = rng.choice(self.members)
                 provider = rng.choice(self.providers)
-                service = today - datetime.timedelta(days=rng.randrange(1, 330))
+                service = received - datetime.timedelta(days=rng.randrange(0, 20))
                 if rng.random() < 0.03:  # high-dollar: pended for review
                     code, cat, fee = rng.choice(dear)
                     lines = [SubmittedLine(code=code, units=1, billed=(fee * Decimal("1.6")).quantize(Decimal("0.01")))]
@@ -163,9 +170,6 @@ class SyntheticWorld:
                 recent.append((member, provider, service, lines))
                 if len(recent) > 500:
                     recent.pop(0)
-            received = service + datetime.timedelta(days=rng.randrange(0, 20))
-            if received > today:
-                received = today
             member_pk, member_id, plan_id, _ = member
             key = duplicate_key_for(provider_id=provider.pk, member_id=member_pk, service_date=service, lines=lines)
             billed = sum((ln.billed for ln in lines), ZERO)
