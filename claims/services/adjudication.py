@@ -10,7 +10,7 @@ import datetime
 import queue
 import threading
 from collections import defaultdict, deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -185,6 +185,23 @@ class _AccumulatorBook:
         return out
 
 
+@dataclass(slots=True, order=True)
+class _Candidate:
+    """A claim an exact duplicate can be a copy of, in received order."""
+
+    received: datetime.date
+    id: int
+    is_duplicate: bool = field(compare=False)
+    adjudicated: bool = field(compare=False)  # adjudicated before this run read it
+
+
+class _Line(NamedTuple):
+    id: int
+    code: str
+    units: int
+    billed: Decimal
+
+
 class _DuplicateIndex:
     """The claims an exact duplicate (CARC 18) can be a copy of, by duplicate key, in received order.
 
@@ -196,36 +213,36 @@ class _DuplicateIndex:
     """
 
     def __init__(self, rows: list[ClaimRow], recent_flags):
-        # key -> [[received, id, is_duplicate, adjudicated before]], in received order
-        self.entries: dict[str, list] = defaultdict(list)
+        self.entries: dict[str, list[_Candidate]] = defaultdict(list)  # duplicate key -> in received order
         for cid, received, key, is_dup, state, *_ in claim_duplicate_candidates(
                 member_dates={(r.member_id, r.service_date) for r in rows}):
             for flags in recent_flags:  # chunks of this run whose rows may not be written yet
                 if cid in flags:
                     is_dup = flags[cid]
-            self.entries[key].append([received, cid, is_dup, state != S.SUBMITTED])
+            self.entries[key].append(_Candidate(received, cid, is_dup, state != S.SUBMITTED))
         for entries in self.entries.values():
             entries.sort()
 
     def original_of(self, row: ClaimRow) -> int | None:
         first_adjudication = row.state == S.SUBMITTED
         place = (row.received_date, row.id)
-        for received, cid, is_dup, adjudicated in self.entries.get(row.duplicate_key, ()):
-            if cid != row.id and not is_dup and ((received, cid) < place or (first_adjudication and adjudicated)):
-                return cid
+        for c in self.entries.get(row.duplicate_key, ()):
+            if c.id != row.id and not c.is_duplicate and (
+                    (c.received, c.id) < place or (first_adjudication and c.adjudicated)):
+                return c.id
         return None
 
     def mark_duplicate(self, row: ClaimRow) -> None:
-        for entry in self.entries.get(row.duplicate_key, ()):
-            if entry[1] == row.id:
-                entry[2] = True
+        for c in self.entries.get(row.duplicate_key, ()):
+            if c.id == row.id:
+                c.is_duplicate = True
 
 
 @dataclass
 class _ChunkContext:
     """Everything a chunk's claims need, read in sets (a fixed number of queries whatever its size)."""
 
-    lines_by_claim: dict
+    lines_by_claim: dict[int, list[_Line]]
     periods: dict
     family_of: dict
     on_family: set
@@ -236,11 +253,11 @@ class _ChunkContext:
 
     @classmethod
     def load(cls, rows: list[ClaimRow], *, book: _AccumulatorBook, mode: str, recent_flags) -> "_ChunkContext":
-        lines_by_claim: dict[int, list] = defaultdict(list)
+        lines_by_claim: dict[int, list[_Line]] = defaultdict(list)
         for claim_id, line_id, code, units, billed in ClaimLine.objects.filter(
                 claim_id__any=[r.id for r in rows]).order_by("claim_id", "line_number").values_list(
                 "claim_id", "id", "procedure_code", "units", "billed"):
-            lines_by_claim[claim_id].append((line_id, code, units, billed))
+            lines_by_claim[claim_id].append(_Line(line_id, code, units, billed))
         member_ids = {r.member_id for r in rows}
         periods, subscriber_of, on_family = coverage_context_for_members(member_ids=member_ids)
         plan_ids = {p[0] for ps in periods.values() for p in ps} | {r.plan_id for r in rows if r.plan_id}
@@ -257,9 +274,9 @@ class _ChunkContext:
 
     def lines_in(self, row: ClaimRow, terms: engine.PlanTerms | None) -> list[engine.LineIn]:
         out = []
-        for _, code, units, billed in self.lines_by_claim[row.id]:
-            cat_fee = self.fees.get((terms.fee_schedule_id, code)) if terms else None
-            out.append(engine.LineIn(billed=billed, units=units, code=code,
+        for line in self.lines_by_claim[row.id]:
+            cat_fee = self.fees.get((terms.fee_schedule_id, line.code)) if terms else None
+            out.append(engine.LineIn(billed=line.billed, units=line.units, code=line.code,
                                      category=cat_fee[0] if cat_fee else None, fee=cat_fee[1] if cat_fee else None))
         return out
 
@@ -378,9 +395,9 @@ def _adjudicate_compute(rows: list[tuple], *, today: datetime.date, book: _Accum
         totals = ZERO_TOTALS
         if outcome.lines:
             rnd += 1
-            for (line_id, *_), li, lo in zip(ctx.lines_by_claim[row.id], d.lines_in, outcome.lines):
+            for line, li, lo in zip(ctx.lines_by_claim[row.id], d.lines_in, outcome.lines):
                 result_rows.append((
-                    row.id, line_id, rnd, li.category or "", li.fee, lo.allowed, lo.deductible, lo.copay,
+                    row.id, line.id, rnd, li.category or "", li.fee, lo.allowed, lo.deductible, lo.copay,
                     lo.coinsurance, lo.not_covered, lo.balance_billed, lo.provider_write_off, lo.plan_paid,
                     ",".join(lo.codes), lo.denial_code, lo.trace,
                 ))
