@@ -20,7 +20,16 @@ from celery.utils.imports import symbol_by_name
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_SERVICES = ("web", "worker", "beat")
-ENV_KEYS = {"DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS"}
+ENV_KEYS = {
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "DJANGO_SETTINGS_MODULE",
+    "DJANGO_SECRET_KEY",
+    "DJANGO_ALLOWED_HOSTS",
+    "DJANGO_SECURE_SSL_REDIRECT",
+    "DJANGO_SECURE_COOKIES",
+    "DJANGO_CSRF_TRUSTED_ORIGINS",
+}
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +76,22 @@ def test_app_services_share_one_environment_anchor(compose):
     assert text.count("DJANGO_SETTINGS_MODULE:") == 1
 
 
+def test_the_secret_key_comes_from_the_environment_with_no_fallback(compose):
+    # `${VAR:?message}`: compose refuses to start when DJANGO_SECRET_KEY is unset or empty.
+    key = compose["x-app-env"]["DJANGO_SECRET_KEY"]
+    assert re.fullmatch(r"\$\{DJANGO_SECRET_KEY:\?[^}]*DJANGO_SECRET_KEY[^}]*\}", key), key
+    # No other line gives the key a value (a `${...:-default}` would be an insecure fallback).
+    lines = [line for line in (ROOT / "docker-compose.yml").read_text().splitlines() if not line.lstrip().startswith("#")]
+    assert [line for line in lines if re.search(r"DJANGO_SECRET_KEY(?::?-|=)", line)] == []
+    assert len([line for line in lines if re.match(r"\s*-?\s*DJANGO_SECRET_KEY\s*[:=]", line)]) == 1
+
+
+def test_the_security_switches_default_to_the_secure_side(compose):
+    shared = compose["x-app-env"]
+    for name in ("DJANGO_SECURE_SSL_REDIRECT", "DJANGO_SECURE_COOKIES"):
+        assert shared[name] == f"${{{name}:-true}}", name
+
+
 def test_exactly_one_beat_with_the_database_scheduler(compose):
     beats = [name for name, svc in compose["services"].items() if "command" in svc and "beat" in _argv(svc)]
     assert beats == ["beat"]
@@ -103,6 +128,20 @@ def test_dockerfile_installs_runtime_requirements_and_collects_static():
     assert text.splitlines()[0] == "FROM python:3.11-slim"
     assert "pip install -r requirements.txt" in text
     assert "collectstatic --noinput" in text
+
+
+def test_dockerfile_collects_static_with_a_key_the_production_settings_accept():
+    """The build runs collectstatic on the production settings, which refuse a weak key: the key it
+    uses must pass them (the image build would fail otherwise; no Docker engine here to try it)."""
+    text = (ROOT / "Dockerfile").read_text()
+    key = re.search(r'DJANGO_SECRET_KEY="\$\((.+?)\)"[^\n]*\n[^\n]*collectstatic', text)
+    assert key, "collectstatic's DJANGO_SECRET_KEY is not generated"
+    generated = subprocess.run(["sh", "-c", key.group(1).replace("python ", f"{sys.executable} ", 1)],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.prod", "DJANGO_SECRET_KEY": generated}
+    result = subprocess.run([sys.executable, "-c", "import django; django.setup()"], cwd=ROOT, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
 
 
 def test_requirements_are_all_pinned():

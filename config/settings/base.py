@@ -5,6 +5,7 @@ broker, so a fresh machine needs no server. DATABASE_URL and CELERY_BROKER_URL s
 PostgreSQL and Redis.
 """
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -17,13 +18,16 @@ def env_bool(name: str, default: bool = False) -> bool:
     return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
 
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me")
+# The dev and test fallback; config.settings.prod refuses it (and any key it deems weak).
+INSECURE_DEV_SECRET_KEY = "dev-only-insecure-key-change-me"
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or INSECURE_DEV_SECRET_KEY
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h]
 
 INSTALLED_APPS = [
     "parties.apps.TpaAdminConfig",  # django.contrib.admin, deny-by-default for party logins
     "django.contrib.auth",
+    "axes",  # django-axes: failed-login throttling (its own migrations, its admin pages)
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -49,6 +53,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes requires: it turns a lockout into its 429 response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -91,10 +97,36 @@ def database_from_env() -> dict:
 DATABASES = {"default": database_from_env()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Logins ---------------------------------------------------------------------------
+# Checked wherever a password is chosen through a form (admin, password change, createsuperuser);
+# set_password() itself does not validate (seed_demo's "demo" logins rely on that).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# django-axes watches every authenticate() call: its backend first refuses a locked-out login
+# before ModelBackend checks the password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = True
+AXES_FAILURE_LIMIT = 5  # the 5th failure locks; any attempt after it is refused, right password or not
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # this username from this address
+AXES_RESET_ON_SUCCESS = True  # a successful login clears the failures counted so far
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"  # shared by every gunicorn worker
+AXES_VERBOSE = False  # no start-up banner on every manage.py command; failures and lockouts are still logged
+AXES_USERNAME_CALLABLE = "core.logins.axes_username"  # cut to axes' column: a long one is no server error
+
+# Sessions end: after 30 idle minutes (each request saves the session, so activity extends it)
+# and when the browser closes (the cookie carries no expiry).
+SESSION_COOKIE_AGE = 30 * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "America/New_York")
@@ -121,7 +153,13 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # Redis: a message a worker took and never acknowledged (its host died: nothing was left to reject
+    # it) goes back to the queue once it is older than the visibility timeout (seconds; 30 minutes unless
+    # CELERY_VISIBILITY_TIMEOUT says otherwise), at a worker's next sweep (kombu's restore_visible: when a
+    # worker starts, then every 100 s). It must exceed the longest job, or a job still running is
+    # delivered again (the tasks tolerate that, but it is wasted work): a million claims adjudicated take
+    # about 2 minutes, a payment cycle of 100,000 under 10 s.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "1800"))}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
