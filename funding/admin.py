@@ -9,7 +9,6 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q, Sum
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -19,11 +18,12 @@ from django.utils.safestring import mark_safe
 from django_celery_beat import admin as beat_admin
 from django_celery_beat import models as beat_models
 
-from core.admin_base import ReadOnlyAdmin
+from claims.selectors import CLAIM_NUMBER
+from core.admin_base import LargeTableAdmin, ReadOnlyAdmin
 from core.http import refusals_as_http
-from parties.models import Employer
-from parties.roles import Action, user_may
-from parties.selectors import employer_list_visible_to
+from parties.models import Employer, Provider
+from parties.roles import Action, action_check, user_is_tpa_staff, user_may
+from parties.selectors import employer_access_by_id, employer_list_visible_to
 from plans.models import FundingArrangement
 
 from . import services
@@ -83,12 +83,11 @@ class LedgerEntryInline(admin.TabularInline):
 
 
 @admin.register(LedgerTransaction)
-class LedgerTransactionAdmin(ReadOnlyAdmin):
+class LedgerTransactionAdmin(LargeTableAdmin, ReadOnlyAdmin):
     list_display = ("id", "date", "kind", "employer", "memo", "moved")
     list_filter = ("kind", "date")
     search_fields = ("idempotency_key", "memo", "employer__name")
     list_select_related = ("employer",)
-    date_hierarchy = "date"
     inlines = [LedgerEntryInline]
 
     def get_queryset(self, request):
@@ -100,7 +99,7 @@ class LedgerTransactionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(ReadOnlyAdmin):
+class LedgerEntryAdmin(LargeTableAdmin, ReadOnlyAdmin):
     list_display = ("id", "transaction", "account", "amount")
     list_filter = ("account__kind", "transaction__kind")
     search_fields = ("account__key", "transaction__idempotency_key", "transaction__memo")
@@ -108,15 +107,27 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
+class PaymentAdmin(LargeTableAdmin, ReadOnlyAdmin):
     list_display = ("claim", "amount", "paid_on", "payer_account", "provider", "remittance")
     list_filter = ("paid_on", "remittance__payer_account__kind")
-    search_fields = ("claim__id", "remittance__provider__name", "remittance__provider__npi",
-                     "remittance__payer_account__key")
+    search_fields = ("remittance__provider__npi",)  # the search itself is get_search_results
+    search_help_text = "Claim number (C000000123 or 123), provider NPI or name."
     list_select_related = ("claim", "remittance", "remittance__provider", "remittance__payer_account",
                            "remittance__payer_account__employer", "remittance__payer_account__carrier",
                            "remittance__payer_account__provider")
-    date_hierarchy = "paid_on"
+
+    def get_search_results(self, request, queryset, search_term):
+        """Providers are looked up first, and a claim number is an id: every arm is an index lookup
+        (a LIKE over a million payments' claim ids would read them all)."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        providers = list(Provider.objects.filter(Q(npi=term) | Q(name__icontains=term)).values_list("pk", flat=True))
+        condition = Q(remittance__provider_id__any=providers)
+        found = CLAIM_NUMBER.match(term)
+        if found is not None:
+            condition |= Q(claim_id=int(found.group(1)))
+        return queryset.filter(condition), False
 
 
 @admin.register(PaymentCycle)
@@ -149,7 +160,7 @@ class PaymentCycleAdmin(ReadOnlyAdmin):
 
 
 @admin.register(RemittanceAdvice)
-class RemittanceAdviceAdmin(ReadOnlyAdmin):
+class RemittanceAdviceAdmin(LargeTableAdmin, ReadOnlyAdmin):
     list_display = ("id", "provider", "payer_account", "employer", "issued_on", "amount", "claim_count", "cycle")
     list_filter = ("issued_on", "payer_account__kind")
     search_fields = ("provider__name", "provider__npi", "employer__name", "payer_account__key")
@@ -203,9 +214,19 @@ class DepositAdmin(ReadOnlyAdmin):
         return super().changelist_view(request, extra_context=extra)
 
     def record_view(self, request):
-        """Record a deposit through the service (settles funding requests, releases waiting claims)."""
-        if not user_may(user=request.user, action=Action.DEPOSIT_RECORD):
-            raise PermissionDenied
+        """Record a deposit through the service (settles funding requests, releases waiting claims).
+
+        A sponsor posted by a login that does not see every sponsor is checked first, by the check the
+        service makes (`employer_access_by_id`): one it may not see, or no such sponsor, is 404 (the
+        same answer for both); then a role that may not record deposits, 403. For TPA staff, who see
+        every sponsor, and for the form's first rendering, the role alone decides here, and an id that
+        names no sponsor is the form's error."""
+        with refusals_as_http():
+            employer_id = request.POST.get("employer", "").strip() if request.method == "POST" else ""
+            if employer_id and not user_is_tpa_staff(user=request.user):
+                employer_access_by_id(user=request.user, employer_id=employer_id, action=Action.DEPOSIT_RECORD)
+            else:
+                action_check(user=request.user, action=Action.DEPOSIT_RECORD)
         form = DepositForm(request.POST or None, user=request.user,
                            initial={"employer": request.GET.get("employer"), "idempotency_key": uuid.uuid4().hex})
         if request.method == "POST" and form.is_valid():
@@ -222,7 +243,9 @@ class DepositAdmin(ReadOnlyAdmin):
                 released = deposit.release.claims_paid if deposit.release_id else 0
                 self.message_user(request, f"Deposit {deposit.pk} of {deposit.amount} recorded for "
                                            f"{deposit.employer}; {released} waiting claims released.")
-                return redirect("admin:funding_deposit_changelist")
+                # A sponsor's own login may record its deposits but not open the TPA's list of them.
+                return redirect("admin:funding_deposit_changelist" if self.has_view_permission(request)
+                                else "admin:funding_deposit_record")
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
                    "title": "Record a deposit"}
         return TemplateResponse(request, "admin/funding/record_deposit.html", context)

@@ -195,3 +195,14 @@ def login(role: str, party=None, *, username: str | None = None, **extra):
     user = User.objects.create_user(username=username or f"{role}-{next(_logins)}", password="pw", **extra)
     user_link_party(user=user, role=role, party=party)
     return User.objects.get(pk=user.pk)
+
+
+def careless_login(role: str, party=None, **extra):
+    """A login in `role` for `party` as a careless administrator might set it up: staff, and every
+    Permission in the database granted to its user row (fresh from the database: no stale permission
+    cache). What it may do must still be only what its role may (parties.roles)."""
+    from django.contrib.auth.models import Permission
+
+    user = login(role, party, is_staff=True, **extra)
+    user.user_permissions.set(Permission.objects.all())
+    return type(user).objects.get(pk=user.pk)

@@ -18,8 +18,9 @@ from parties.roles import Action
 from plans.models import Plan
 
 from ..errors import FundingError
-from ..models import Deposit, FundingRequest, FundingSettlement, LedgerTransaction
+from ..models import Deposit, FundingRequest, FundingSettlement
 from .ledger import (
+    REQUESTED,
     ZERO,
     F,
     Posting,
@@ -29,6 +30,7 @@ from .ledger import (
     _idempotency_key,
     _ledger_key,
     _lock_accounts,
+    _money_recorded_before,
     _post,
     _reference,
     _sponsor_access,
@@ -38,29 +40,11 @@ from .ledger import (
 )
 from .payments import claims_release_by_deposit
 
-REQUESTED = "requested"
-
 
 def funding_request_open_amount(*, employer: Employer) -> Decimal:
     """What the sponsor's open funding requests still ask for."""
     total = FundingRequest.objects.filter(employer=employer).aggregate(t=Sum("open_amount"))["t"]
     return total or ZERO
-
-
-def _recorded_before(*, employer: Employer, reference: str, key: str | None, amount) -> Deposit | None:
-    """The deposit this one repeats (same reference, or same idempotency key), or None. The same
-    reference or key with another amount is refused."""
-    existing = None
-    if reference:
-        existing = Deposit.objects.filter(employer=employer, reference=reference).first()
-    if existing is None and key:
-        txn = LedgerTransaction.objects.filter(idempotency_key=key).select_related("deposit").first()
-        existing = getattr(txn, "deposit", None) if txn is not None else None
-    if existing is not None and amount != REQUESTED and existing.amount != amount:
-        field = "reference" if reference else "idempotency_key"
-        raise FundingError({field: [f"deposit {existing.pk} of {existing.amount} was recorded under this "
-                                    f"{field.replace('_', ' ')} on {existing.received_on}; {amount} is another amount"]})
-    return existing
 
 
 def _settle_requests(*, employer: Employer, deposit: Deposit) -> None:
@@ -95,7 +79,9 @@ def sponsor_deposit(*, employer: Employer, amount, today: datetime.date | None =
     ledger_key = _ledger_key(prefix="deposit", employer_id=employer.pk, reference=reference, idempotency_key=key)
     with transaction.atomic():
         _funding_lock()
-        existing = _recorded_before(employer=employer, reference=reference, key=ledger_key, amount=amount)
+        existing = _money_recorded_before(model=Deposit, related_name="deposit", what="deposit",
+                                          date_field="received_on", employer=employer, reference=reference,
+                                          keyed=ledger_key if key else None, amount=amount)
         if existing is not None:
             return existing
         if not Plan.objects.filter(sponsor=employer, funding=F.ASO).exists():

@@ -20,11 +20,9 @@ from django.db import connection
 from django.db.models import Sum
 
 from core.bulk import bulk_insert
-from core.errors import NotFound
 from core.money import to_money
 from parties.models import Employer
-from parties.roles import action_check
-from parties.selectors import employer_list_visible_to
+from parties.selectors import employer_access_by_id
 from plans.models import FundingArrangement
 
 from ..errors import FundingError
@@ -36,6 +34,7 @@ K = Account.Kind
 T = LedgerTransaction.Kind
 FUNDING_LOCK_ID = 7_311_101  # pg_advisory_xact_lock key shared by every funding job
 IDEMPOTENCY_KEY_WIDTH = 64
+REQUESTED = "requested"  # an amount: what the sponsor's open requests (or invoices) ask, read under the lock
 
 
 def _chunk_size(chunk_size: int | None) -> int:
@@ -82,21 +81,47 @@ def _amount(value, *, field_name: str = "amount", positive: bool = True) -> Deci
 def _sponsor_access(*, by, employer: Employer, action) -> None:
     """A login recording money for a sponsor: NotFound unless it may see the sponsor, Forbidden unless
     its role may take the action (None: the system, which may)."""
-    if by is None:
-        return
-    if not employer_list_visible_to(user=by).filter(pk=employer.pk).exists():
-        raise NotFound({"employer": [f"no sponsor {employer.pk}"]})
-    action_check(user=by, action=action)
+    if by is not None:
+        employer_access_by_id(user=by, employer_id=employer.pk, action=action)
 
 
 def _ledger_key(*, prefix: str, employer_id: int, reference: str, idempotency_key: str) -> str | None:
-    """The ledger transaction's idempotency key for a sponsor's money: by the bank's reference, else
-    by the caller's key; None when neither is given (each call is then a new record)."""
-    if reference:
-        return f"{prefix}:{employer_id}:{reference}"
+    """The ledger transaction's idempotency key for a sponsor's money: by the caller's key (one rendering
+    of a form, one task message) when given, else by the bank's reference; None when neither is given
+    (each call is then a new record). The reference is looked up on its own as well
+    (`_money_recorded_before`): a form posted again with the reference it lacked the first time is
+    still the one record, and a reference recorded before is that record whatever the key."""
     if idempotency_key:
         return f"{prefix}:{employer_id}:key:{idempotency_key}"
+    if reference:
+        return f"{prefix}:{employer_id}:ref:{reference}"
     return None
+
+
+def _money_recorded_before(*, model, related_name: str, what: str, date_field: str, employer: Employer,
+                           reference: str, keyed: str | None, amount):
+    """The record (a `Deposit`, a `SponsorPayment`) that this call repeats, or None: the one recorded
+    under the same caller's key (`keyed`: the ledger transaction key `_ledger_key` makes of it), else
+    the one with the same bank reference. Given again with another amount, it is refused, naming the
+    field that matched; a reference that names another record than the key does is refused too.
+    `amount` "requested" (read later, under the lock) repeats whatever was recorded. Called under the
+    funding lock, so that two calls at once are one after the other here."""
+    by_reference = model.objects.filter(employer=employer, reference=reference).first() if reference else None
+    by_key = None
+    if keyed:
+        txn = LedgerTransaction.objects.filter(idempotency_key=keyed).select_related(related_name).first()
+        by_key = getattr(txn, related_name, None) if txn is not None else None
+    if by_key is not None and by_reference is not None and by_key.pk != by_reference.pk:
+        raise FundingError({"reference": [
+            f"{what} {by_reference.pk} was recorded under this reference on {getattr(by_reference, date_field)}; "
+            f"this form (or message) recorded {what} {by_key.pk}"]})
+    existing, field_name = (by_key, "idempotency_key") if by_key is not None else (by_reference, "reference")
+    if existing is None or amount == REQUESTED or existing.amount == amount:
+        return existing
+    under = "this reference" if field_name == "reference" else "this form (or message)"
+    raise FundingError({field_name: [
+        f"{what} {existing.pk} of {existing.amount} was recorded under {under} on {getattr(existing, date_field)}; "
+        f"{amount} is another amount" + ("" if field_name == "reference" else ": open the form again for another")]})
 
 
 AccountSpec = tuple  # (kind, employer_id, carrier_id, provider_id)

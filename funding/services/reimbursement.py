@@ -17,7 +17,6 @@ from plans.models import Plan
 
 from ..errors import FundingError
 from ..models import (
-    LedgerTransaction,
     Payment,
     ReimbursementInvoice,
     ReimbursementInvoiceClaim,
@@ -37,6 +36,7 @@ from .ledger import (
     _idempotency_key,
     _ledger_key,
     _lock_accounts,
+    _money_recorded_before,
     _post,
     _reference,
     _sponsor_access,
@@ -126,20 +126,6 @@ def _asc_carrier_for(employer: Employer, carrier: Carrier | None) -> int:
     return carrier_ids.pop()
 
 
-def _payment_recorded_before(*, employer: Employer, reference: str, key: str | None, amount) -> SponsorPayment | None:
-    existing = None
-    if reference:
-        existing = SponsorPayment.objects.filter(employer=employer, reference=reference).first()
-    if existing is None and key:
-        txn = LedgerTransaction.objects.filter(idempotency_key=key).select_related("sponsor_payment").first()
-        existing = getattr(txn, "sponsor_payment", None) if txn is not None else None
-    if existing is not None and amount != REQUESTED and existing.amount != amount:
-        field = "reference" if reference else "idempotency_key"
-        raise FundingError({field: [f"payment {existing.pk} of {existing.amount} was recorded under this "
-                                    f"{field.replace('_', ' ')} on {existing.paid_on}; {amount} is another amount"]})
-    return existing
-
-
 def sponsor_reimbursement_pay(*, employer: Employer, amount, today: datetime.date | None = None,
                               carrier: Carrier | None = None, reference: str = "", idempotency_key: str = "",
                               by=None) -> SponsorPayment | None:
@@ -156,7 +142,9 @@ def sponsor_reimbursement_pay(*, employer: Employer, amount, today: datetime.dat
     ledger_key = _ledger_key(prefix="reimbursement", employer_id=employer.pk, reference=reference, idempotency_key=key)
     with transaction.atomic():
         _funding_lock()
-        existing = _payment_recorded_before(employer=employer, reference=reference, key=ledger_key, amount=amount)
+        existing = _money_recorded_before(model=SponsorPayment, related_name="sponsor_payment", what="payment",
+                                          date_field="paid_on", employer=employer, reference=reference,
+                                          keyed=ledger_key if key else None, amount=amount)
         if existing is not None:
             return existing
         carrier_id = _asc_carrier_for(employer, carrier)
