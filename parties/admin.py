@@ -132,9 +132,27 @@ if admin.site.is_registered(User):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    """Logins: a supervisor's (login.manage). Only a superuser grants superuser status, model
+    permissions or groups, and only a superuser changes a superuser's login: nobody raises their own."""
+
     inlines = (*DjangoUserAdmin.inlines, PartyLinkInline)
     list_display = ("username", "email", "first_name", "last_name", "is_staff", "role")
     list_select_related = ("party_link",)
+    SUPERUSER_ONLY_FIELDS = ("is_superuser", "groups", "user_permissions")
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return fields if request.user.is_superuser else (*fields, *self.SUPERUSER_ONLY_FIELDS)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
 
     @admin.display(description="role", ordering="party_link__role")
     def role(self, obj):

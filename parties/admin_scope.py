@@ -13,11 +13,35 @@ from django.http import Http404
 
 from core.admin_base import SafeLookupsAdmin
 
-from .roles import user_is_outside_tpa
+from .roles import Action, user_is_outside_tpa, user_may
+
+# Who may add, change or delete rows in the admin: a role action (parties.roles), on top of the model
+# permissions a login's row carries. An admin may name its own (`manage_action`); else the model's
+# entry here, else its app's, else changing it is a supervisor's (reference data).
+MANAGE_ACTION_OF_MODEL = {
+    "parties.PartyLink": Action.LOGIN_MANAGE,
+    "parties.Member": Action.ENROLLMENT_MANAGE,
+    "plans.Coverage": Action.ENROLLMENT_MANAGE,
+}
+MANAGE_ACTION_OF_APP = {
+    "auth": Action.LOGIN_MANAGE,
+    "axes": Action.LOGIN_MANAGE,
+    "django_celery_beat": Action.JOB_MANAGE,
+    "core": Action.CLOCK_SET,
+}
 
 
 class TpaStaffOnly:
-    """Mixed into every admin that does not scope its rows: no permission for a login outside the TPA."""
+    """Mixed into every admin that does not scope its rows: no permission for a login outside the TPA,
+    and no change without the role action that covers the model (see MANAGE_ACTION_OF_MODEL)."""
+
+    def _manage_action(self) -> Action:
+        opts = self.model._meta
+        return (getattr(self, "manage_action", None) or MANAGE_ACTION_OF_MODEL.get(opts.label)
+                or MANAGE_ACTION_OF_APP.get(opts.app_label, Action.PLAN_MANAGE))
+
+    def _may_manage(self, request) -> bool:
+        return user_may(user=request.user, action=self._manage_action())
 
     def has_module_permission(self, request):
         return not user_is_outside_tpa(user=request.user) and super().has_module_permission(request)
@@ -26,13 +50,16 @@ class TpaStaffOnly:
         return not user_is_outside_tpa(user=request.user) and super().has_view_permission(request, obj)
 
     def has_add_permission(self, request, *args):
-        return not user_is_outside_tpa(user=request.user) and super().has_add_permission(request, *args)
+        return (not user_is_outside_tpa(user=request.user) and self._may_manage(request)
+                and super().has_add_permission(request, *args))
 
     def has_change_permission(self, request, obj=None):
-        return not user_is_outside_tpa(user=request.user) and super().has_change_permission(request, obj)
+        return (not user_is_outside_tpa(user=request.user) and self._may_manage(request)
+                and super().has_change_permission(request, obj))
 
     def has_delete_permission(self, request, obj=None):
-        return not user_is_outside_tpa(user=request.user) and super().has_delete_permission(request, obj)
+        return (not user_is_outside_tpa(user=request.user) and self._may_manage(request)
+                and super().has_delete_permission(request, obj))
 
 
 class PartyScopedAdmin(admin.ModelAdmin):

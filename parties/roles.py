@@ -31,6 +31,9 @@ class Action(StrEnum):
     STOP_LOSS_EVALUATE = "stop_loss.evaluate"
     JOB_MANAGE = "job.manage"  # the scheduled jobs: enable, disable, change, run now
     CLOCK_SET = "clock.set"  # the business date
+    LOGIN_MANAGE = "login.manage"  # logins, their roles and parties, lockouts
+    PLAN_MANAGE = "plan.manage"  # the TPA, carriers, sponsors, providers, plans, fee schedules, stop-loss
+    ENROLLMENT_MANAGE = "enrollment.manage"  # members and their coverage
 
 
 A = Action
@@ -39,7 +42,7 @@ R = PartyLink.Role
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     R.PROVIDER_STAFF: frozenset({A.CLAIM_VIEW, A.CLAIM_SUBMIT, A.CLAIM_APPEAL}),
     R.CLAIMS_EXAMINER: frozenset({A.CLAIM_VIEW, A.CLAIM_SUBMIT, A.CLAIM_REVIEW, A.CLAIM_APPEAL, A.CLAIM_ADJUDICATE,
-                                  A.CLAIMS_ADJUDICATE_PENDING}),
+                                  A.CLAIMS_ADJUDICATE_PENDING, A.ENROLLMENT_MANAGE}),
     R.SUPERVISOR: frozenset(Action),
     R.EMPLOYER_ADMIN: frozenset({A.CLAIM_VIEW, A.DEPOSIT_RECORD, A.REIMBURSEMENT_PAY}),
     R.CARRIER_ANALYST: frozenset({A.CLAIM_VIEW}),
@@ -53,6 +56,8 @@ ACTION_WORDS = {
     A.DEPOSIT_RECORD: "record deposits", A.REIMBURSEMENT_PAY: "record reimbursement payments",
     A.BILLING_RUN: "run billing", A.STOP_LOSS_EVALUATE: "run the stop-loss evaluation",
     A.JOB_MANAGE: "manage the scheduled jobs", A.CLOCK_SET: "move the business clock",
+    A.LOGIN_MANAGE: "manage logins", A.PLAN_MANAGE: "change plans, parties and fee schedules",
+    A.ENROLLMENT_MANAGE: "change members and their coverage",
 }
 
 
