@@ -39,20 +39,23 @@ def _delivery_key(task) -> str:
 
 
 @shared_task(bind=True, **TASK)
-def sponsor_deposit_record(self, employer_id: int, amount: str, reference: str = "") -> int:
+def sponsor_deposit_record(self, employer_id: int, amount: str, reference: str = "") -> int | None:
     """Record an ASO deposit (it settles funding requests and releases waiting claims). A second
-    delivery of the message is the same deposit."""
+    delivery of the message is the same deposit. None: "requested" when nothing was open."""
     employer = Employer.objects.get(pk=employer_id)
-    return services.sponsor_deposit(employer=employer, amount=amount, reference=reference,
-                                    idempotency_key=_delivery_key(self)).pk
+    deposit = services.sponsor_deposit(employer=employer, amount=amount, reference=reference,
+                                       idempotency_key=_delivery_key(self))
+    return deposit.pk if deposit is not None else None
 
 
 @shared_task(bind=True, **TASK)
-def sponsor_reimbursement_record(self, employer_id: int, amount: str, reference: str = "") -> int:
-    """Record an ASC sponsor's reimbursement payment; a second delivery of the message is the same payment."""
+def sponsor_reimbursement_record(self, employer_id: int, amount: str, reference: str = "") -> int | None:
+    """Record an ASC sponsor's reimbursement payment; a second delivery of the message is the same payment.
+    None: "requested" when no invoice was open."""
     employer = Employer.objects.get(pk=employer_id)
-    return services.sponsor_reimbursement_pay(employer=employer, amount=amount, reference=reference,
-                                              idempotency_key=_delivery_key(self)).pk
+    payment = services.sponsor_reimbursement_pay(employer=employer, amount=amount, reference=reference,
+                                                 idempotency_key=_delivery_key(self))
+    return payment.pk if payment is not None else None
 
 
 @shared_task(**TASK)

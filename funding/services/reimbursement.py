@@ -107,10 +107,12 @@ def reimbursement_billing_run(*, today: datetime.date | None = None, by=None) ->
         return list(ReimbursementInvoice.objects.filter(pk__in=[i.pk for i in invoices]).order_by("pk"))
 
 
-def reimbursement_open_amount(*, employer: Employer) -> Decimal:
-    """What the sponsor's open reimbursement invoices still ask for (a scenario's `amount: requested`)."""
-    total = ReimbursementInvoice.objects.filter(employer=employer).aggregate(t=Sum("open_amount"))["t"]
-    return total or ZERO
+def reimbursement_open_amount(*, employer: Employer, carrier_id: int | None = None) -> Decimal:
+    """What the sponsor's open reimbursement invoices (those of one carrier, when given) still ask for."""
+    invoices = ReimbursementInvoice.objects.filter(employer=employer)
+    if carrier_id is not None:
+        invoices = invoices.filter(carrier_id=carrier_id)
+    return invoices.aggregate(t=Sum("open_amount"))["t"] or ZERO
 
 
 def _asc_carrier_for(employer: Employer, carrier: Carrier | None) -> int:
@@ -149,7 +151,7 @@ def sponsor_reimbursement_pay(*, employer: Employer, amount, today: datetime.dat
             return existing
         carrier_id = _asc_carrier_for(employer, carrier)
         if amount == REQUESTED:
-            amount = reimbursement_open_amount(employer=employer)
+            amount = reimbursement_open_amount(employer=employer, carrier_id=carrier_id)
             if amount <= 0:
                 return None
         acct = accounts_ensure(specs=[receivable_spec(employer.pk, carrier_id), carrier_spec(carrier_id)])

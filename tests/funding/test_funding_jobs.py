@@ -113,3 +113,11 @@ def test_bench_payments_pays_what_it_builds_and_reports_a_balanced_ledger(capsys
     assert match, last
     # 300 claims over 10 sponsors; the short ASO sponsor's later claims wait for funds.
     assert 270 <= int(match.group(1)) < 300
+
+
+def test_money_tasks_asked_for_what_is_requested_when_nothing_is_open_record_nothing():
+    aso, asc = make_sponsor(F.ASO), make_sponsor(F.ASC)
+    before = snapshot()
+    assert tasks.sponsor_deposit_record.apply(args=[aso.employer.pk, "requested"]).get() is None
+    assert tasks.sponsor_reimbursement_record.apply(args=[asc.employer.pk, "requested"]).get() is None
+    assert snapshot() == before
