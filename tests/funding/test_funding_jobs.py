@@ -115,6 +115,7 @@ def test_bench_payments_pays_what_it_builds_and_reports_a_balanced_ledger(capsys
     assert 270 <= int(match.group(1)) < 300
 
 
+@pytest.mark.django_db
 def test_money_tasks_asked_for_what_is_requested_when_nothing_is_open_record_nothing():
     aso, asc = make_sponsor(F.ASO), make_sponsor(F.ASC)
     before = snapshot()
