@@ -4,33 +4,116 @@
 `parties.admin_scope.TpaAdminSite`): bad input in a changelist's query string or an autocomplete term
 is refused (the admin's "incorrect lookup" page, or no results), never a server error.
 """
+from decimal import Decimal
+
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
-from django.core.exceptions import EmptyResultSet, FullResultSet
+from django.core.exceptions import (
+    EmptyResultSet,
+    FieldError,
+    FullResultSet,
+    SuspiciousOperation,
+    ValidationError,
+)
 from django.core.paginator import Paginator
-from django.db import connections
+from django.db import DataError, connections, models, transaction
+from django.db.models import Lookup
+from django.db.models.sql.where import WhereNode
 from django.http import HttpResponseBadRequest
 from django.utils.functional import cached_property
 
-# Lookups the code uses in sets (`core.bulk.AnyLookup`), never offered to a query string.
-REFUSED_LOOKUPS = ("__any",)
+# Lookups never offered to a query string: `__any` is the code's set lookup (`core.bulk.AnyLookup`); a
+# regular expression from a URL is a database error (or a slow query) waiting to happen; a `__range`
+# needs two values, which a query string cannot give (Django does not split it: "1,2" is three).
+REFUSED_LOOKUPS = ("__any", "__regex", "__iregex", "__range")
+
+# Fields no query string may filter on, whatever admin lists them: Django allows a lookup on any of
+# a model's own fields.
+SECRET_FIELDS = {"password"}
+
+# What building or compiling a changelist's query raises for a value the field or the database cannot
+# take ("abc" for an id, a year 99999, the date hierarchy's year 9999 + 1): a bad lookup, not a 500.
+# RuntimeWarning: a naive datetime typed into the URL, where warnings are errors (the test settings).
+BAD_VALUE_ERRORS = (ValueError, TypeError, OverflowError, ArithmeticError, ValidationError, RuntimeWarning)
 
 
 def _has_nul(request) -> bool:
     return any("\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists())
 
 
+def _value_field(lookup):
+    """The concrete field a lookup compares with (a relation's target column), or None."""
+    try:
+        field = getattr(lookup.lhs, "output_field", None)
+    except FieldError:  # an expression of mixed types: not a column a query string names
+        return None
+    while field is not None and field.is_relation and getattr(field, "target_field", None) is not None:
+        field = field.target_field
+    return field
+
+
+def _unrepresentable(field, value, connection) -> bool:
+    """A value no row of `field` can hold: an int beyond the column's range (SQLite cannot even bind
+    one past 64 bits; Django checks `exact` and the comparisons, not `in` or a relation's `exact`), a
+    Decimal with more integer digits than the column (PostgreSQL overflows on 1e999999)."""
+    if isinstance(field, models.IntegerField) and isinstance(value, int) and not isinstance(value, bool):
+        low, high = connection.ops.integer_field_range(field.get_internal_type())
+        return (low is not None and value < low) or (high is not None and value > high)
+    if isinstance(field, models.DecimalField) and isinstance(value, Decimal) and value.is_finite() and value:
+        return value.adjusted() >= (field.max_digits or 0) - (field.decimal_places or 0)
+    return False
+
+
+def _refuse_unrepresentable(where, connection) -> None:
+    """Walk a query's WHERE: a lookup on a value its column cannot hold is a bad lookup, found before
+    the database sees it (the page's count, its rows and its facet counts all run this query)."""
+    for child in getattr(where, "children", ()):
+        if isinstance(child, WhereNode):
+            _refuse_unrepresentable(child, connection)
+        elif isinstance(child, Lookup):
+            field, rhs = _value_field(child), child.rhs
+            if field is None or hasattr(rhs, "resolve_expression"):
+                continue
+            values = rhs if isinstance(rhs, (list, tuple, set, frozenset)) else (rhs,)
+            for value in values:
+                if _unrepresentable(field, value, connection):
+                    raise IncorrectLookupParameters(f"a value beyond what {field.name} can hold")
+
+
 class SafeChangeList(ChangeList):
+    def get_filters(self, request):
+        try:  # the date hierarchy's bounds: year 9999 ends in year 10000
+            return super().get_filters(request)
+        except (SuspiciousOperation, IncorrectLookupParameters):
+            raise
+        except BAD_VALUE_ERRORS as exc:
+            raise IncorrectLookupParameters(exc) from exc
+
     def get_queryset(self, request, exclude_parameters=None):
-        qs = super().get_queryset(request, exclude_parameters)
+        try:  # a list filter's own queryset() (a SimpleListFilter) runs outside Django's guard
+            qs = super().get_queryset(request, exclude_parameters)
+        except (SuspiciousOperation, IncorrectLookupParameters):
+            raise
+        except BAD_VALUE_ERRORS as exc:
+            raise IncorrectLookupParameters(exc) from exc
+        _refuse_unrepresentable(qs.query.where, connections[qs.db])
         try:  # compile now: a value the database cannot take (a year 99999) is a bad lookup, not a 500
             qs.query.get_compiler(qs.db).as_sql()
         except (EmptyResultSet, FullResultSet):
             pass
-        except (ValueError, TypeError, OverflowError, ArithmeticError) as exc:
+        except BAD_VALUE_ERRORS as exc:
             raise IncorrectLookupParameters(exc) from exc
         return qs
+
+    def get_results(self, request):
+        # The first query sent (the page's count), in a savepoint: a value the database still refuses
+        # (DataError) is a bad lookup, and the request's transaction, if any, stays usable.
+        try:
+            with transaction.atomic(using=self.queryset.db):
+                return super().get_results(request)
+        except (DataError, OverflowError) as exc:
+            raise IncorrectLookupParameters(exc) from exc
 
 
 class SafeLookupsAdmin:
@@ -39,6 +122,8 @@ class SafeLookupsAdmin:
     def lookup_allowed(self, lookup, value, request=None):
         if any(lookup.endswith(r) or f"{r}__" in lookup for r in REFUSED_LOOKUPS):
             return False
+        if SECRET_FIELDS & set(lookup.split("__")):
+            return False  # ?password__startswith=pbkdf2_sha256$... would read a hash out, a character at a time
         return super().lookup_allowed(lookup, value, request)
 
     def get_changelist(self, request, **kwargs):

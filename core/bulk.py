@@ -186,9 +186,16 @@ class AnyLookup(Lookup):
     lookup_name = "any"
     prepare_rhs = False
 
+    def get_prep_lookup(self):
+        # A collection of values; a string is refused, not read as its characters ("abc" is not
+        # ["a", "b", "c"]), and so is a single value.
+        if isinstance(self.rhs, (str, bytes, bytearray)) or not isinstance(self.rhs, Iterable):
+            raise ValueError(f"__any takes a list of values, not a {type(self.rhs).__name__}")
+        return list(self.rhs)
+
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        values = list(self.rhs)
+        values = self.rhs
         if connection.vendor == "postgresql":
             # One text array literal, cast: the driver's per-element array dumping costs more here.
             return f"{lhs} = ANY(%s::{_db_base_type(self.lhs.output_field, connection)}[])", [*lhs_params, array_literal(values)]

@@ -2,6 +2,8 @@
 import datetime
 import re
 
+from .text import shown
+
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -12,7 +14,7 @@ def date_parse(value) -> datetime.date:
     `date.fromisoformat` takes (20260101, 2026-W02-6): a date is written one way everywhere.
     """
     if isinstance(value, datetime.datetime):
-        raise ValueError(f"not a date (YYYY-MM-DD): {value!r}")
+        raise ValueError(f"not a date (YYYY-MM-DD): {shown(value)}")
     if isinstance(value, datetime.date):
         return value
     if isinstance(value, str):
@@ -22,4 +24,4 @@ def date_parse(value) -> datetime.date:
                 return datetime.date.fromisoformat(text)
             except ValueError:
                 pass
-    raise ValueError(f"not a date (YYYY-MM-DD): {value!r}")
+    raise ValueError(f"not a date (YYYY-MM-DD): {shown(value)}")

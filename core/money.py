@@ -2,6 +2,8 @@
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from .text import shown
+
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
@@ -18,27 +20,29 @@ def to_money(value, *, allow_float: bool = False) -> Decimal:
     cent they mean; a file format whose numbers arrive as floats (YAML) passes `allow_float`, and the
     float is read as its shortest spelling (0.1 -> "0.1"). "1,234.50" is read; "1,50" is not.
     """
+    if isinstance(value, str) and len(value) > 40 or isinstance(value, int) and value.bit_length() > 128:
+        raise ValueError(f"not an amount: {shown(value)}")  # no amount needs more (and a huge int has no repr)
     if isinstance(value, float) and allow_float:
         value = repr(value)
     if isinstance(value, float):
         raise ValueError("money must not be a float")
     if isinstance(value, bool) or not isinstance(value, (int, str, Decimal)):
-        raise ValueError(f"not an amount: {value!r}")
+        raise ValueError(f"not an amount: {shown(value)}")
     text = str(value).strip()
     if "," in text:
         if not _GROUPED.fullmatch(text):
-            raise ValueError(f"not an amount (commas only between groups of three digits): {value!r}")
+            raise ValueError(f"not an amount (commas only between groups of three digits): {shown(value)}")
         text = text.replace(",", "")
     try:
         d = Decimal(text)
     except InvalidOperation:
-        raise ValueError(f"not an amount: {value!r}") from None
+        raise ValueError(f"not an amount: {shown(value)}") from None
     if not d.is_finite():
-        raise ValueError(f"not an amount: {value!r}")
+        raise ValueError(f"not an amount: {shown(value)}")
     if abs(d) >= MONEY_LIMIT:
         raise ValueError(f"too large: amounts stay under {MONEY_LIMIT:,}")
     if d.as_tuple().exponent < -2 and d != d.quantize(CENT):
-        raise ValueError(f"more than two decimals: {value!r}")
+        raise ValueError(f"more than two decimals: {shown(value)}")
     return d.quantize(CENT)
 
 

@@ -184,6 +184,7 @@ class StopLossPolicyAdmin(admin.ModelAdmin):
     search_fields = ("plan__name", "plan__sponsor__name", "carrier__name")
     list_select_related = ("plan__sponsor", "carrier")
     autocomplete_fields = ("plan",)
+    ordering = ("plan__sponsor__name", "-start")
     inlines = (StopLossLaserInline, StopLossLaserAddInline)
 
     def get_queryset(self, request):

@@ -40,9 +40,11 @@ from tests.factories import (
     FeeScheduleFactory,
     MemberFactory,
     PlanFactory,
+    login,
 )
 from tests.funding.helpers import F, approved_claim, make_provider, make_sponsor, snapshot
 from tests.training.helpers import base_scenario
+from training.demo import staff_permissions
 from training.scenarios import ScenarioInvalid, scenario_load
 
 pytestmark = pytest.mark.django_db
@@ -868,3 +870,299 @@ def test_scenario_with_a_nul_in_a_name_is_refused_and_writes_nothing():
     except Exception as exc:  # noqa: BLE001
         pytest.fail(f"expected ScenarioInvalid naming the employer, got {type(exc).__name__}: {exc}")
     assert (claim_rows(), Employer.objects.count(), Plan.objects.count()) == before
+
+
+# =================================================================================================
+# The issue's list: bad input never gives a server error. Each gets a clear refusal that names the
+# field (the services: `message_dict`; the admin: a 400, its "incorrect lookup" redirect to ?e=1, or
+# a message naming the field) and nothing is written. The admin is asked as a superuser and as a
+# claims examiner (seed_demo's grants), through a client that answers a crash with a 500.
+# =================================================================================================
+
+BIG_INT = 10 ** 5000  # str() and repr() refuse ints of more than 4,300 digits (ValueError)
+ASTRAL = "\U000f0000"  # a private-use character: repr() spells it in 10 characters
+TEN_MB = 10 * 1024 * 1024
+
+
+def admin_client(who: str) -> Client:
+    if who == "superuser":
+        user = User.objects.create_superuser(username=f"root{User.objects.count()}", password="pw",
+                                             email="r@example.com")
+    else:
+        user = login("claims_examiner", is_staff=True)
+        user.user_permissions.add(*staff_permissions(supervisor=False))
+    client = Client(raise_request_exception=False)  # a crash is the 500 the assertions look for
+    client.force_login(user)
+    return client
+
+
+def assert_refused(response) -> None:
+    """A changelist's clear refusal of a query string: a 400, or the admin's redirect to ?e=1."""
+    assert response.status_code != 500, "server error"
+    if response.status_code == 302:
+        assert response["Location"].endswith("?e=1"), response["Location"]
+    else:
+        assert response.status_code == 400, response.status_code
+
+
+def messages_text(response) -> str:
+    return " ".join(str(m) for m in response.context["messages"])
+
+
+def _pended_claim(world):
+    claim = _submit(world, lines=[{"code": "27447", "billed": "30000"}])
+    claim_services.claims_adjudicate_pending()
+    assert fresh(claim).state == "pended"
+    return claim
+
+
+WHO = ["superuser", "examiner"]
+CLAIM_LIST = "/admin/claims/claim/"
+
+
+@pytest.mark.parametrize("who", WHO)
+@pytest.mark.parametrize("query", ["member__any=abc", "id__any=1,2", "member__id__any=abc", "member__any="])
+def test_admin_claim_list_refuses_the_any_lookup(world, who, query):
+    """`__any` is the code's set lookup (core.bulk.AnyLookup): with "abc" it reads the characters
+    'a', 'b', 'c' as ids (PostgreSQL: DataError, a 500)."""
+    client = admin_client(who)
+    claim = _submit(world)
+    assert claim.claim_number in client.get(CLAIM_LIST).content.decode()  # the list itself answers
+    assert_refused(client.get(f"{CLAIM_LIST}?{query}"))
+
+
+@pytest.mark.parametrize("who", WHO)
+@pytest.mark.parametrize("query", ["service_date__year=99999", "received_date__year=99999", "service_date__year=0",
+                                   "service_date__year__gte=99999", "adjudicated_on__year=-1",
+                                   "service_date__gte=notadate", "id=99999999999999999999",
+                                   "member__in=99999999999999999999", "plan__sponsor__exact=99999999999999999999",
+                                   "billed__gte=1e999999", "state__regex=(", "id__range=1,2"])
+def test_admin_claim_list_refuses_values_no_column_can_hold(world, who, query):
+    """Before: a year 99999 or 0 was already refused; `member__in` and `plan__sponsor__exact` past a
+    bigint crashed on SQLite (OverflowError binding it), a regex on both, a `__range` on both (one
+    string read as its characters)."""
+    client = admin_client(who)
+    _submit(world)
+    assert_refused(client.get(f"{CLAIM_LIST}?{query}"))
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_admin_claim_list_with_a_good_year_still_answers(world, who):
+    claim = _submit(world)
+    response = admin_client(who).get(f"{CLAIM_LIST}?service_date__year=2026")
+    assert response.status_code == 200
+    assert [c.pk for c in response.context["cl"].result_list] == [claim.pk]
+
+
+@pytest.mark.parametrize("who", WHO)
+@pytest.mark.parametrize("source, field_name", [("plans.coverage", "member"), ("parties.partylink", "member"),
+                                                ("plans.plan", "sponsor"), ("parties.member", "subscriber")])
+def test_admin_autocomplete_with_a_nul_in_the_term_finds_nothing(world, who, source, field_name):
+    """PostgreSQL cannot compare text holding NUL (psycopg raises ValueError: a 500)."""
+    client = admin_client(who)
+    app_label, model_name = source.split(".")
+    base = {"app_label": app_label, "model_name": model_name, "field_name": field_name}
+    term = world.employer.name[:4] if field_name == "sponsor" else world.alice.name[:3]
+    found = client.get("/admin/autocomplete/", {**base, "term": term})
+    assert found.status_code == 200 and found.json()["results"], "the term without a NUL finds the row"
+    for bad in (f"{term}\x00", "\x00", f"\x00{term}"):
+        response = client.get("/admin/autocomplete/", {**base, "term": bad})
+        assert response.status_code == 200, bad
+        assert response.json()["results"] == []
+
+
+@pytest.mark.parametrize("who", WHO)
+@pytest.mark.parametrize("note", ["ok\x00", "\x00" * 3])
+def test_admin_review_with_a_nul_in_the_note_changes_nothing(world, who, note):
+    claim = _pended_claim(world)
+    before = claim_rows()
+    response = admin_client(who).post(reverse("admin:claims_claim_review", args=[claim.pk]),
+                                      {"decision": "approve", "note": note}, follow=True)
+    assert response.status_code == 200
+    assert fresh(claim).state == "pended" and claim_rows() == before
+    assert "note" in messages_text(response)
+
+
+@pytest.mark.parametrize("who", WHO)
+@pytest.mark.parametrize("reason", ["wrong code\x00", "\x00"])
+def test_admin_appeal_with_a_nul_in_the_reason_changes_nothing(world, who, reason):
+    claim = _denied_claim(world)
+    before = claim_rows()
+    response = admin_client(who).post(reverse("admin:claims_claim_appeal", args=[claim.pk]), {"reason": reason},
+                                      follow=True)
+    assert response.status_code == 200
+    assert fresh(claim).state == "denied" and claim_rows() == before
+    assert "reason" in messages_text(response)
+
+
+# --- the services -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kwargs, field", [
+    ({"npi": "1" * 275}, "npi"),
+    ({"npi": "9" * TEN_MB}, "npi"),
+    ({"npi": BIG_INT}, "npi"),
+    ({"npi": "12345\ud800"}, "npi"),
+    ({"member_id": "M" * 275}, "member_id"),
+    ({"member_id": BIG_INT}, "member_id"),
+    ({"member_id": "AB\udfff"}, "member_id"),
+], ids=["npi-275", "npi-10MB", "npi-int-5000-digits", "npi-surrogate", "member_id-275", "member_id-int-5000-digits",
+        "member_id-surrogate"])
+def test_claim_submit_ids_no_column_can_hold_are_a_claim_error(world, kwargs, field):
+    """A 275-character NPI was a DataError on PostgreSQL (varchar(40), and the rejection message
+    quoting it outgrew varchar(300)); an int of 5,000 digits a ValueError from str(); a lone
+    surrogate (JSON's "\\ud800") a UnicodeEncodeError on both databases."""
+    before = claim_rows()
+    errors = refused(ClaimError, _submit, world=world, **kwargs)
+    assert list(errors) == [field]
+    assert len(" ".join(errors[field])) < 200, "the refusal does not echo the input back"
+    assert claim_rows() == before
+
+
+def test_claim_submit_an_npi_whose_rejection_outgrows_its_column_is_stored_within_it(world):
+    """40 characters fit the NPI column, but the rejection message quotes the NPI's repr, 10
+    characters each: 428 characters for a varchar(300) (PostgreSQL: DataError; SQLite kept them)."""
+    before = claim_rows()
+    try:
+        claim = _submit(world, npi=ASTRAL * 40)
+    except ClaimError as exc:
+        assert list(exc.message_dict) == ["npi"]
+        assert claim_rows() == before
+        return
+    except Exception as exc:  # noqa: BLE001
+        pytest.fail(f"expected a rejected claim or ClaimError naming npi, got {type(exc).__name__}: {exc}")
+    claim = fresh(claim)
+    assert (claim.state, claim.rejection_field) == ("rejected", "npi")
+    assert 0 < len(claim.rejection_message) <= Claim._meta.get_field("rejection_message").max_length
+
+
+@pytest.mark.parametrize("code", ["9" * TEN_MB, "9" * (TEN_MB - 1) + "\x00", BIG_INT, "99\ud800"],
+                         ids=["10MB", "10MB-with-NUL", "int-5000-digits", "surrogate"])
+def test_claim_submit_a_procedure_code_no_column_can_hold_is_a_claim_error(world, code):
+    """A 10 MB code is refused on its length (before any scan of its characters), in a message that
+    does not quote it."""
+    before = claim_rows()
+    errors = refused(ClaimError, _submit, world=world, lines=[{"code": "99213", "billed": "100"},
+                                                              {"code": code, "billed": "200"}])
+    assert list(errors) == ["lines[1].code"]
+    assert len(" ".join(errors["lines[1].code"])) < 200
+    assert claim_rows() == before
+
+
+@pytest.mark.parametrize("count", [40_000, 1_000])
+def test_claim_submit_more_lines_than_a_claim_has_is_a_claim_error(world, count):
+    """ClaimLine.line_number is a smallint (32,767 at most on PostgreSQL): 40,000 lines were a
+    DataError there after the claim row was written. An 837I carries at most 999 lines. (One line
+    dict repeated: the refusal must come before any line is read, so the test stays fast.)"""
+    before = claim_rows()
+    line = {"code": "99213", "billed": "1"}
+    errors = refused(ClaimError, _submit, world=world, lines=[line] * count)
+    assert list(errors) == ["lines"]
+    assert f"{count:,}" in errors["lines"][0]
+    assert claim_rows() == before
+
+
+def test_claim_submit_999_lines_is_a_claim(world):
+    claim = _submit(world, lines=[{"code": "99213", "billed": "1"}] * 999)
+    assert fresh(claim).lines.count() == 999
+    assert max(fresh(claim).lines.values_list("line_number", flat=True)) == 999
+
+
+@pytest.mark.parametrize("units", [BIG_INT, -BIG_INT, 2 ** 63], ids=["5000-digits", "minus-5000-digits", "2**63"])
+def test_claim_submit_units_no_column_can_hold_are_a_claim_error(world, units):
+    before = claim_rows()
+    errors = refused(ClaimError, _submit, world=world, lines=[{"code": "99213", "billed": "200", "units": units}])
+    assert list(errors) == ["lines[0].units"]
+    assert claim_rows() == before
+
+
+@pytest.mark.parametrize("note", ["ok\x00", "\x00", "a\ud800", "n" * 501, "n" * TEN_MB],
+                         ids=["NUL-at-end", "NUL", "surrogate", "501-chars", "10MB"])
+def test_claim_review_with_a_note_no_column_can_hold_is_a_claim_error(world, note):
+    examiner = login("claims_examiner")
+    claim = _pended_claim(world)
+    before = claim_rows()
+    for decision in ("approve", "deny"):
+        errors = refused(ClaimError, claim_services.claim_review, claim_id=claim.pk, decision=decision,
+                         user=examiner, note=note)
+        assert list(errors) == ["note"]
+    assert fresh(claim).state == "pended" and claim_rows() == before
+
+
+@pytest.mark.parametrize("reason", ["wrong code\x00", "\x00", "a\udfff", "r" * 501, "r" * TEN_MB],
+                         ids=["NUL-at-end", "NUL", "surrogate", "501-chars", "10MB"])
+def test_claim_appeal_with_a_reason_no_column_can_hold_is_a_claim_error(world, reason):
+    claim = _denied_claim(world)
+    before = claim_rows()
+    for user in (None, login("claims_examiner")):
+        errors = refused(ClaimError, claim_services.claim_appeal, claim_id=claim.pk, user=user, reason=reason)
+        assert list(errors) == ["reason"]
+    assert fresh(claim).state == "denied" and claim_rows() == before
+
+
+@pytest.mark.parametrize("fn, extra", [
+    (claim_services.claim_adjudicate, {}),
+    (claim_services.claim_review, {"decision": "approve"}),
+    (claim_services.claim_appeal, {}),
+])
+@pytest.mark.parametrize("claim_id", [BIG_INT, -BIG_INT, "9" * 5000, "0" * 30 + "1" * 25, 2 ** 63],
+                         ids=["int-5000-digits", "minus-5000-digits", "str-5000-digits", "str-25-digits", "2**63"])
+def test_claim_actions_with_a_claim_id_beyond_any_column_are_a_claim_error(world, fn, extra, claim_id):
+    """str() of an int of 5,000 digits, and int() of a string of them, raise ValueError."""
+    before = claim_rows()
+    errors = refused(ClaimError, fn, claim_id=claim_id, **extra)
+    assert list(errors) == ["claim"]
+    assert len(" ".join(errors["claim"])) < 200
+    assert claim_rows() == before
+
+
+def test_claim_actions_take_an_id_with_leading_zeros(world):
+    claim = _pended_claim(world)
+    done = claim_services.claim_review(claim_id="0" * 30 + str(claim.pk), decision="approve")
+    assert done.pk == claim.pk and fresh(claim).state == "approved"
+
+
+@pytest.mark.parametrize("decision, reason_code, field", [
+    (BIG_INT, None, "decision"), ("deny", BIG_INT, "reason_code"), ("deny", [50], "reason_code"),
+    ("deny", 99, "reason_code"),
+], ids=["decision-5000-digits", "code-5000-digits", "code-list", "code-99"])
+def test_claim_review_decision_or_code_no_one_can_print_is_a_claim_error(world, decision, reason_code, field):
+    claim = _pended_claim(world)
+    before = claim_rows()
+    errors = refused(ClaimError, claim_services.claim_review, claim_id=claim.pk, decision=decision,
+                     reason_code=reason_code)
+    assert list(errors) == [field]
+    assert fresh(claim).state == "pended" and claim_rows() == before
+
+
+def test_claim_review_takes_a_reason_code_given_as_a_number(world):
+    claim = _pended_claim(world)
+    claim_services.claim_review(claim_id=claim.pk, decision="deny", reason_code=50)
+    assert fresh(claim).state == "denied"
+
+
+# --- core.bulk.AnyLookup: the code's set lookup takes a collection, never a string -----------------
+
+@pytest.mark.parametrize("rhs", ["12", b"12", 12, None])
+def test_any_lookup_refuses_what_is_not_a_collection_of_values(rhs):
+    """Before: "12" was read as its characters, ["1", "2"] (ids 1 and 2 on both databases); 12 and
+    None raised TypeError while compiling."""
+    EmployerFactory.create_batch(2)
+    with pytest.raises(ValueError, match="__any takes a list of values"):
+        list(Employer.objects.filter(pk__any=rhs))
+
+
+@pytest.mark.django_db
+def test_no_query_string_filters_logins_by_their_password_hash():
+    """Django lets a changelist filter on any of a model's own fields: `?password__startswith=` would let
+    anyone who may list logins read a password hash out, a character at a time."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    User = get_user_model()
+    root = User.objects.create_superuser(username="root-pw", password="a-long-enough-password", email="r@example.com")
+    client = Client(raise_request_exception=False)
+    client.force_login(root)
+    prefix = root.password[:10]
+    for query in ({"password__startswith": prefix}, {"password": root.password}, {"password__regex": "^p"}):
+        response = client.get("/admin/auth/user/", query)
+        assert response.status_code == 400, (query, response.status_code)

@@ -7,6 +7,7 @@ import datetime
 from django.db import transaction
 
 from core import clock
+from core.text import shown
 from parties.roles import Action, action_check
 
 from ..carc import EXAMINER_DEFAULT_DENIAL, EXAMINER_DENIAL_CODES
@@ -27,16 +28,21 @@ NOTE_WIDTH = 500
 
 
 def _note(value, field: str) -> str:
-    """A reason or note a person typed, kept in the claim's history: text, no NUL, bounded."""
+    """A reason or note a person typed, kept in the claim's history: text, bounded, no NUL, no lone
+    surrogate (neither can be stored)."""
     if value is None:
         return ""
     if not isinstance(value, str):
         raise ClaimError({field: [f"must be text, got {type(value).__name__}"]})
     text = value.strip()
-    if "\x00" in text:
-        raise ClaimError({field: ["must not contain a NUL character"]})
     if len(text) > NOTE_WIDTH:
         raise ClaimError({field: [f"at most {NOTE_WIDTH} characters, got {len(text):,}"]})
+    if "\x00" in text:
+        raise ClaimError({field: ["must not contain a NUL character"]})
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ClaimError({field: ["must be valid Unicode text (it holds a lone surrogate)"]}) from None
     return text
 
 
@@ -79,9 +85,11 @@ def claim_review(*, claim_id: int, decision: str, user=None, reason_code: str | 
     if user is not None:
         claim_access_by_id(user=user, claim_id=claim_id, action=Action.CLAIM_REVIEW)
     if decision not in ("approve", "deny"):
-        raise ClaimError({"decision": [f"must be approve or deny, got {decision!r:.40}"]})
+        raise ClaimError({"decision": [f"must be approve or deny, got {shown(decision)}"]})
     if decision == "deny":
-        reason_code = str(reason_code or EXAMINER_DEFAULT_DENIAL)
+        reason_code = reason_code or EXAMINER_DEFAULT_DENIAL
+        if isinstance(reason_code, int) and not isinstance(reason_code, bool) and 0 < reason_code < 10_000:
+            reason_code = str(reason_code)  # 50 for "50"
         if reason_code not in EXAMINER_DENIAL_CODES:
             raise ClaimError({"reason_code": [f"must be one of {', '.join(EXAMINER_DENIAL_CODES)}"]})
     note = _note(note, "note")

@@ -1,8 +1,9 @@
 """Receiving a claim: the shape of what was sent, then the intake edits of DOMAIN.md §3.
 
-Malformed input (a line that is not a mapping, units that are no number, text wider than its column,
-more lines than a claim may have) raises ClaimError naming the field, and nothing is written. A
-well-formed claim that fails an intake edit is stored `rejected`, with the field and the reason.
+Malformed input (a line that is not a mapping, units that are no number, text wider than its column
+or that no column can hold, more lines than a claim may have) raises ClaimError naming the field, and
+nothing is written. A well-formed claim that fails an intake edit is stored `rejected`, with the field
+and the reason (cut to the width of its columns).
 """
 import datetime
 import hashlib
@@ -15,6 +16,7 @@ from core import clock
 from core.dates import date_parse
 from core.errors import Forbidden
 from core.money import MONEY_LIMIT, to_money
+from core.text import shown
 from parties.models import Member, PartyLink, Provider
 from parties.roles import Action, action_check, role_of
 from parties.validators import npi_is_valid
@@ -32,6 +34,8 @@ MAX_LINES = 999
 EARLIEST_SERVICE_DATE = datetime.date(1900, 1, 1)  # before it, plan-year arithmetic leaves the calendar
 SUBMITTED_ID_WIDTH = Claim._meta.get_field("submitted_member_id").max_length
 CODE_WIDTH = ClaimLine._meta.get_field("procedure_code").max_length
+REJECTION_FIELD_WIDTH = Claim._meta.get_field("rejection_field").max_length
+REJECTION_MESSAGE_WIDTH = Claim._meta.get_field("rejection_message").max_length
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,13 +45,25 @@ class SubmittedLine:
     billed: Decimal
 
 
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def _text(value, field: str, width: int) -> str:
-    """Submitted text, stripped: no NUL, no wider than the column that keeps it."""
-    text = str(value if value is not None else "").strip()
+    """Submitted text, stripped: no wider than the column that keeps it, no NUL, no lone surrogate
+    (what a JSON "\\ud800" decodes to: no database encoding can store it)."""
+    try:
+        text = str(value if value is not None else "").strip()
+    except ValueError:  # an int of more than 4,300 digits: far wider than any column
+        raise ClaimError({field: [f"at most {width} characters, got {shown(value)}"]}) from None
+    if len(text) > width:  # first: the checks below then look at a few characters, not 10 MB
+        raise ClaimError({field: [f"at most {width} characters, got {len(text):,}"]})
     if "\x00" in text:
         raise ClaimError({field: ["must not contain a NUL character"]})
-    if len(text) > width:
-        raise ClaimError({field: [f"at most {width} characters, got {len(text):,}"]})
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ClaimError({field: ["must be valid Unicode text (it holds a lone surrogate)"]}) from None
     return text
 
 
@@ -64,12 +80,12 @@ def claim_lines_parse(lines) -> list[SubmittedLine]:
         if not isinstance(line, dict):
             raise ClaimError({f"lines[{i}]": ["must be a mapping with code, billed and units"]})
         code = line.get("code", line.get("procedure_code"))
-        if code is None or str(code).strip() == "":
+        if code is None or (isinstance(code, str) and not code.strip()):
             raise ClaimError({f"lines[{i}].code": ["a procedure code is required"]})
         code = _text(code, f"lines[{i}].code", CODE_WIDTH)
         units = line.get("units", 1)
         if isinstance(units, bool) or not isinstance(units, int) or not 1 <= units <= MAX_UNITS:
-            raise ClaimError({f"lines[{i}].units": [f"must be a whole number from 1 to {MAX_UNITS:,}, got {units!r:.40}"]})
+            raise ClaimError({f"lines[{i}].units": [f"must be a whole number from 1 to {MAX_UNITS:,}, got {shown(units)}"]})
         if "billed" not in line:
             raise ClaimError({f"lines[{i}].billed": ["a billed amount is required"]})
         try:
@@ -84,12 +100,21 @@ def claim_lines_parse(lines) -> list[SubmittedLine]:
 
 def claim_id_parse(value) -> int:
     """A claim's id as given to an action: an int, or its digits ("123"); anything else names the claim."""
-    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdecimal():
-        raise ClaimError({"claim": [f"not a claim id: {value!r:.40}"]})
-    claim_id = int(str(value).strip())
-    if claim_id >= 2**63:  # beyond the id column: no such claim, and no query to overflow
-        raise ClaimError({"claim": [f"no claim {claim_id}"]})
-    return claim_id
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ClaimError({"claim": [f"not a claim id: {shown(value)}"]})
+    if isinstance(value, str):
+        text = value.strip()
+        if not text.isdecimal():
+            raise ClaimError({"claim": [f"not a claim id: {shown(value)}"]})
+        digits = text.lstrip("0") or "0"
+        if len(digits) > 19:  # beyond any bigint (and int() refuses more than 4,300 digits)
+            raise ClaimError({"claim": [f"no claim {_clip(text, 40)}"]})
+        value = int(digits)
+    if value < 0:
+        raise ClaimError({"claim": [f"not a claim id: {shown(value)}"]})
+    if value >= 2**63:  # beyond the id column: no such claim, and no query to overflow
+        raise ClaimError({"claim": [f"no claim {shown(value)}"]})
+    return value
 
 
 def duplicate_key_for(*, provider_id: int, member_id: int, service_date: datetime.date,
@@ -105,9 +130,9 @@ def _intake_edits(*, member, provider, npi: str, service_date, received_date, li
     if member is None:
         return "member_id", "unknown member ID"
     if not npi_is_valid(npi):
-        return "npi", f"NPI {npi!r} fails its check digit"
+        return "npi", f"NPI {shown(npi, 60)} fails its check digit"
     if provider is None:
-        return "npi", f"unknown provider NPI {npi!r}"
+        return "npi", f"unknown provider NPI {shown(npi, 60)}"
     if not lines:
         return "lines", "the claim has no lines"
     for i, line in enumerate(lines):
@@ -167,7 +192,7 @@ def claim_submit(*, member_id: str, npi: str, service_date, lines, submitted_by=
                                                     service_date=service_date, lines=parsed)
         else:
             # Rejected before the first save: the row never holds a state its figures contradict.
-            field, message = failed
+            field, message = _clip(failed[0], REJECTION_FIELD_WIDTH), _clip(failed[1], REJECTION_MESSAGE_WIDTH)
             claim.rejection_field, claim.rejection_message = field, message
             claim.reject(by=submitted_by, description=f"intake edit failed on {field}: {message}")
         claim.save()
