@@ -10,6 +10,7 @@ from django_fsm_log.models import StateLog
 from core.errors import NotFound
 from parties.models import Member, Provider
 from parties.roles import action_check, user_is_tpa_staff
+from parties.validators import member_id_is_valid, npi_is_valid
 from plans.models import Coverage
 from plans.periods import plan_year_start_for
 
@@ -79,11 +80,16 @@ def claim_search_condition(*, term: str) -> Q | None:
     term = term.strip()
     if not term:
         return None
-    member_ids = list(Member.objects.filter(Q(member_id=term.upper()) | Q(name__icontains=term)).values_list("pk", flat=True))
-    provider_ids = list(Provider.objects.filter(Q(npi=term) | Q(name__icontains=term)).values_list("pk", flat=True))
+    found = CLAIM_NUMBER.match(term)
+    # A name has letters and is no identifier: a claim number, member ID or NPI is matched exactly, never
+    # looked for inside every member's name (a scan of the members).
+    by_name = not (found or member_id_is_valid(term.upper()) or npi_is_valid(term))
+    members = Q(member_id=term.upper()) | (Q(name__icontains=term) if by_name else Q(pk__in=[]))
+    providers = Q(npi=term) | (Q(name__icontains=term) if by_name else Q(pk__in=[]))
+    member_ids = list(Member.objects.filter(members).order_by().values_list("pk", flat=True))
+    provider_ids = list(Provider.objects.filter(providers).order_by().values_list("pk", flat=True))
     q = (Q(member_id__any=member_ids) | Q(provider_id__any=provider_ids)
          | Q(state="rejected", submitted_member_id__iexact=term) | Q(state="rejected", submitted_npi__iexact=term))
-    found = CLAIM_NUMBER.match(term)
     if found is not None:
         q |= Q(pk=int(found.group(1)))
     return q
@@ -172,9 +178,10 @@ def explanation_of_benefits(*, claim: Claim) -> dict:
     }
 
 
-def claim_duplicate_candidates(*, member_dates: set[tuple[int, datetime.date]]) -> list[tuple]:
+def claim_duplicate_candidates(*, member_dates: set[tuple[int, datetime.date]], keys: set[str]) -> list[tuple]:
     """(id, received_date, duplicate_key, is_duplicate, state) of every non-rejected claim whose
-    (member, service date) is one of `member_dates`: the claims a duplicate can be a copy of."""
+    (member, service date) is one of `member_dates` and whose duplicate key is one of `keys`: the
+    claims a duplicate can be a copy of."""
     if not member_dates:
         return []
     from django.db import connection
@@ -187,14 +194,14 @@ def claim_duplicate_candidates(*, member_dates: set[tuple[int, datetime.date]]) 
             cursor.execute(
                 "SELECT c.id, c.received_date, c.duplicate_key, c.is_duplicate, c.state FROM claims_claim c "
                 "JOIN unnest(%s::bigint[], %s::date[]) AS p(m, d) ON c.member_id = p.m AND c.service_date = p.d "
-                "WHERE c.state <> 'rejected'",
-                [array_literal(members), array_literal(days)],
+                "WHERE c.state <> 'rejected' AND c.duplicate_key = ANY(%s::varchar[])",
+                [array_literal(members), array_literal(days), array_literal(keys)],
             )
             return cursor.fetchall()
     return [
         row for row in Claim.objects.filter(member_id__any={m for m, _ in member_dates}).exclude(state="rejected")
         .values_list("id", "received_date", "duplicate_key", "is_duplicate", "state", "member_id", "service_date")
-        if (row[5], row[6]) in member_dates
+        if (row[5], row[6]) in member_dates and row[2] in keys
     ]
 
 

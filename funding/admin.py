@@ -122,8 +122,10 @@ class PaymentAdmin(LargeTableAdmin, ReadOnlyAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        providers = list(Provider.objects.filter(Q(npi=term) | Q(name__icontains=term)).values_list("pk", flat=True))
-        condition = Q(remittance__provider_id__any=providers)
+        providers = list(Provider.objects.filter(Q(npi=term) | Q(name__icontains=term)).order_by().values_list("pk", flat=True))
+        condition = Q(pk__in=[])
+        if providers:  # their remittances first: an OR across the join would read every payment
+            condition |= Q(remittance_id__in=RemittanceAdvice.objects.filter(provider_id__any=providers).values("pk"))
         found = CLAIM_NUMBER.match(term)
         if found is not None:
             condition |= Q(claim_id=int(found.group(1)))

@@ -51,6 +51,17 @@ def test_compose_has_the_services_with_healthchecks(compose):
     assert services["redis"]["healthcheck"]["test"][-2:] == ["redis-cli", "ping"]
 
 
+def test_postgres_runs_with_the_settings_the_benchmarks_were_measured_with(compose):
+    command = compose["services"]["postgres"]["command"]
+    settings = dict(c.split("=", 1) for c in command[1:] if c != "-c")
+    assert command[0] == "postgres"
+    assert settings == {"shared_buffers": "4GB", "max_wal_size": "16GB", "checkpoint_timeout": "15min",
+                        "wal_compression": "on"}
+    readme = (ROOT / "README.md").read_text()
+    for name, value in settings.items():
+        assert f"{name} = {value}" in readme, f"README does not give {name} = {value}"
+
+
 def test_app_services_wait_for_healthy_postgres_redis_and_migrations(compose):
     services = compose["services"]
     for name in APP_SERVICES:

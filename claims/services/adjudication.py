@@ -215,7 +215,7 @@ class _DuplicateIndex:
     def __init__(self, rows: list[ClaimRow], recent_flags):
         self.entries: dict[str, list[_Candidate]] = defaultdict(list)  # duplicate key -> in received order
         for cid, received, key, is_dup, state, *_ in claim_duplicate_candidates(
-                member_dates={(r.member_id, r.service_date) for r in rows}):
+                member_dates={(r.member_id, r.service_date) for r in rows}, keys={r.duplicate_key for r in rows}):
             for flags in recent_flags:  # chunks of this run whose rows may not be written yet
                 if cid in flags:
                     is_dup = flags[cid]

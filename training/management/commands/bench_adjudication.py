@@ -3,8 +3,8 @@
 Builds a synthetic world (members in families, providers, the demo fee schedule) that grows with N
 (about 12 claims a member a year: 80,000 members at a million claims) and N submitted claims of 1–4
 lines with realistic variety (pends, duplicates, denials), then adjudicates them
-through the production Celery task, in a fresh process so that its peak RSS is its own. Prints as
-its last line:
+through the production Celery task, in a fresh process so that its peak RSS is its own (taken when
+the batch ends, before the single-claim sample). Prints as its last line:
   adjudicated N claims in S s: R claims/s, single-claim path P claims/s, peak RSS M MiB
 The synthetic world is deleted afterwards unless --keep. Run it on a database of its own.
 """
@@ -325,6 +325,7 @@ class Command(BaseCommand):
         t0 = time.perf_counter()
         adjudicate_pending_claims.apply(throw=True)  # the production task, run in this process
         seconds = time.perf_counter() - t0
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the batch's, before the sample below
         from django.db.models import Count
 
         states = {s: c for s, c in Claim.objects.filter(plan__name__startswith=TAG).values_list("state")
@@ -332,10 +333,10 @@ class Command(BaseCommand):
         # Single-claim path: a sample of new claims adjudicated one by one, each in its own transaction.
         world = SyntheticWorld(seed=opts["seed"] + 1, members=0, providers=0)
         world.providers = list(Provider.objects.filter(name__startswith=TAG))
-        world.members = [
+        world.members = [  # a few thousand members are enough to draw the sample's claims from
             (pk, mid, plan_id, None)
-            for pk, mid, plan_id in Coverage.objects.filter(member__name__startswith=TAG)
-            .values_list("member_id", "member__member_id", "plan_id")
+            for pk, mid, plan_id in Coverage.objects.filter(member__name__startswith=TAG).order_by("pk")
+            .values_list("member_id", "member__member_id", "plan_id")[:5000]
         ]
         world.codes = [(c, s["category"], Decimal(str(s["fee"]))) for c, s in DEMO_FEE_SCHEDULE.items()]
         ids = world.insert_claims(opts["sample"], today=clock.today())
@@ -343,6 +344,5 @@ class Command(BaseCommand):
         for cid in ids:
             claim_adjudicate(claim_id=cid)
         single = len(ids) / (time.perf_counter() - t1)
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         return {"adjudicated": pending, "seconds": seconds, "single_rate": single, "peak_rss_mib": peak,
                 "states": states}
