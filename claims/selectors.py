@@ -178,10 +178,10 @@ def explanation_of_benefits(*, claim: Claim) -> dict:
     }
 
 
-def claim_duplicate_candidates(*, member_dates: set[tuple[int, datetime.date]], keys: set[str]) -> list[tuple]:
+def claim_duplicate_candidates(*, member_dates: set[tuple[int, datetime.date]]) -> list[tuple]:
     """(id, received_date, duplicate_key, is_duplicate, state) of every non-rejected claim whose
-    (member, service date) is one of `member_dates` and whose duplicate key is one of `keys`: the
-    claims a duplicate can be a copy of."""
+    (member, service date) is one of `member_dates`: the claims a duplicate can be a copy of (the
+    caller matches their keys)."""
     if not member_dates:
         return []
     from django.db import connection
@@ -189,19 +189,23 @@ def claim_duplicate_candidates(*, member_dates: set[tuple[int, datetime.date]], 
     from core.bulk import array_literal
 
     if connection.vendor == "postgresql":
-        members, days = zip(*member_dates)
+        members, days = zip(*sorted(member_dates))
         with connection.cursor() as cursor:
+            # One index probe per (member, day), whatever the table's size: the planner, misjudging how
+            # few rows match, would otherwise hash the whole claims table for every chunk (OFFSET 0
+            # keeps the subquery a probe; a filter on the duplicate key turned it into a scan).
             cursor.execute(
-                "SELECT c.id, c.received_date, c.duplicate_key, c.is_duplicate, c.state FROM claims_claim c "
-                "JOIN unnest(%s::bigint[], %s::date[]) AS p(m, d) ON c.member_id = p.m AND c.service_date = p.d "
-                "WHERE c.state <> 'rejected' AND c.duplicate_key = ANY(%s::varchar[])",
-                [array_literal(members), array_literal(days), array_literal(keys)],
+                "SELECT c.id, c.received_date, c.duplicate_key, c.is_duplicate, c.state "
+                "FROM unnest(%s::bigint[], %s::date[]) AS p(m, d) CROSS JOIN LATERAL ("
+                "SELECT id, received_date, duplicate_key, is_duplicate, state FROM claims_claim "
+                "WHERE member_id = p.m AND service_date = p.d AND state <> 'rejected' OFFSET 0) c",
+                [array_literal(members), array_literal(days)],
             )
             return cursor.fetchall()
     return [
         row for row in Claim.objects.filter(member_id__any={m for m, _ in member_dates}).exclude(state="rejected")
         .values_list("id", "received_date", "duplicate_key", "is_duplicate", "state", "member_id", "service_date")
-        if (row[5], row[6]) in member_dates and row[2] in keys
+        if (row[5], row[6]) in member_dates
     ]
 
 

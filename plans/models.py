@@ -174,7 +174,7 @@ class CoverageQuerySet(models.QuerySet):
         if not member_ids:
             return {}
         if subscriber_of is None:
-            subscriber_of = dict(Member.objects.filter(pk__any=member_ids).values_list("pk", "subscriber_id"))
+            subscriber_of = dict(Member.objects.filter(pk__any=member_ids).order_by().values_list("pk", "subscriber_id"))
         wanted = member_ids | {s for s in subscriber_of.values() if s}
         raw: dict[int, list[tuple]] = {}
         for member_id, plan_id, start, end in (

@@ -55,7 +55,7 @@ def coverage_context_for_members(*, member_ids: Iterable[int]) -> tuple[dict, di
     A subscriber with at least one dependent enrolled is on family coverage (DOMAIN.md §1).
     """
     member_ids = set(member_ids)
-    subscriber_of = dict(Member.objects.filter(pk__any=member_ids).values_list("pk", "subscriber_id"))
+    subscriber_of = dict(Member.objects.filter(pk__any=member_ids).order_by().values_list("pk", "subscriber_id"))
     periods = coverage_periods_for_members(member_ids=member_ids, subscriber_of=subscriber_of)
     family_ids = {s or m for m, s in subscriber_of.items()}
     on_family = set(

@@ -227,8 +227,12 @@ def test_odd_login_posts_get_the_form_not_a_server_error():
 
 def test_sessions_end_after_30_idle_minutes_and_with_the_browser():
     assert settings.SESSION_COOKIE_AGE == 30 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
     assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE is True
+    # The expiry slides with activity, written at most once a minute (not on every request).
+    assert settings.SESSION_SAVE_EVERY_REQUEST is False
+    middleware = settings.MIDDLEWARE
+    assert middleware.index("core.sessions.SessionRefreshMiddleware") == \
+        middleware.index("django.contrib.sessions.middleware.SessionMiddleware") + 1
 
 
 class _Clock:
@@ -282,6 +286,29 @@ def test_activity_keeps_the_session_alive(later):
         assert _admin_status(client) == 200, minutes
     later.minutes = 95 + 30 + 1
     assert _admin_status(client) == 302
+
+
+@pytest.mark.django_db
+def test_requests_within_a_minute_write_the_session_once(later):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def session_writes() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert _admin_status(client) == 200
+        return sum(1 for q in queries.captured_queries
+                   if "django_session" in q["sql"] and q["sql"].lstrip().upper().startswith(("UPDATE", "INSERT")))
+
+    client = Client()
+    client.force_login(_staff())
+    assert session_writes() == 1  # the first request after login starts the sliding expiry
+    later.minutes = 0.5
+    assert session_writes() == 0  # half a minute later: nothing to write
+    before = Session.objects.get().expire_date
+    later.minutes = 2
+    assert session_writes() == 1
+    moved = Session.objects.get().expire_date - before  # two minutes, and the test's own milliseconds
+    assert datetime.timedelta(minutes=2) <= moved < datetime.timedelta(minutes=2, seconds=5)
 
 
 # === Production settings, each in a fresh interpreter =============================================

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "core.sessions.SessionRefreshMiddleware",  # the idle expiry slides, a write a minute at most
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -125,7 +126,7 @@ AXES_USERNAME_CALLABLE = "core.logins.axes_username"  # cut to axes' column: a l
 # Sessions end: after 30 idle minutes (each request saves the session, so activity extends it)
 # and when the browser closes (the cookie carries no expiry).
 SESSION_COOKIE_AGE = 30 * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False  # core.sessions.SessionRefreshMiddleware slides the expiry
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 LANGUAGE_CODE = "en-us"
