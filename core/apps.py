@@ -10,4 +10,9 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
         from . import bulk  # noqa: F401  registers the `__any` lookup used by set-wise reads
+        from .sessions import session_mark_refreshed
+
+        user_logged_in.connect(session_mark_refreshed, dispatch_uid="core.sessions.session_mark_refreshed")

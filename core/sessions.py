@@ -11,6 +11,18 @@ REFRESH_SECONDS = 60
 _KEY = "_refreshed_at"
 
 
+def _now() -> int:
+    return int(timezone.now().timestamp())
+
+
+def session_mark_refreshed(*, request, **_) -> None:
+    """On login (`user_logged_in`): the new session is saved with a fresh expiry, so its first
+    requests have nothing to write."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        session[_KEY] = _now()
+
+
 class SessionRefreshMiddleware:
     """Goes right after `SessionMiddleware`, whose response phase then saves what this one marked."""
 
@@ -21,7 +33,7 @@ class SessionRefreshMiddleware:
         response = self.get_response(request)
         session = getattr(request, "session", None)
         if session is not None and not session.is_empty():
-            now = int(timezone.now().timestamp())
+            now = _now()
             last = session.get(_KEY)
             if not isinstance(last, int) or not 0 <= now - last < REFRESH_SECONDS:
                 session[_KEY] = now  # marks it modified: SessionMiddleware saves it with a new expiry
