@@ -123,7 +123,7 @@ AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"  # shared by every g
 AXES_VERBOSE = False  # no start-up banner on every manage.py command; failures and lockouts are still logged
 AXES_USERNAME_CALLABLE = "core.logins.axes_username"  # cut to axes' column: a long one is no server error
 
-# Sessions end: after 30 idle minutes (each request saves the session, so activity extends it)
+# Sessions end: after 30 idle minutes (activity extends them: core.sessions.SessionRefreshMiddleware)
 # and when the browser closes (the cookie carries no expiry).
 SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = False  # core.sessions.SessionRefreshMiddleware slides the expiry
