@@ -197,7 +197,7 @@ class LargeTableAdmin:
     """For admins of tables that grow with the claims (claims, line results, payments, the ledger):
     no full count of the table per page (`CappedCountPaginator`), no count of the unfiltered table
     beside the filtered one, and a row's selection checkbox written directly (Django renders a
-    widget template for each, a third of a changelist's time)."""
+    widget template for each, a large part of a changelist's time)."""
 
     show_full_result_count = False
     list_per_page = 50

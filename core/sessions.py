@@ -1,7 +1,7 @@
 """Sessions that end after `SESSION_COOKIE_AGE` idle seconds, without a database write per request.
 
 Django's `SESSION_SAVE_EVERY_REQUEST` slides the expiry by writing the session row on every request,
-and each write waits for the database's WAL flush (20–45 ms of a 60 ms admin page measured here).
+and each write waits for the database's WAL flush (up to 46 ms of an admin page, measured here).
 This middleware marks the session changed at most once a `REFRESH_SECONDS`, so the session ends
 between `SESSION_COOKIE_AGE - REFRESH_SECONDS` and `SESSION_COOKIE_AGE` after the last request.
 """

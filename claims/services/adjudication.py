@@ -453,8 +453,8 @@ def claims_adjudicate_pending_run(*, chunk_size: int | None = None, today: datet
 @contextlib.contextmanager
 def _few_collections():
     """The batch makes millions of short-lived objects and almost no reference cycles; at the cyclic
-    collector's default threshold (a collection every 700 allocations) the collector took a sixth of
-    the run. For the run's length: the objects already there (Django, the modules) are set aside
+    collector's default threshold (a collection every 700 allocations) the collector took 15–20 % of
+    the run (measured at 100,000 and 1,000,000 claims). For the run's length: the objects already there (Django, the modules) are set aside
     (`gc.freeze`) and the youngest generation is collected every 50,000 allocations."""
     threshold = gc.get_threshold()
     gc.freeze()

@@ -21,7 +21,7 @@ from .adjudication import (
     _adjudication_lock,
     claims_adjudicate_pending_run,
 )
-from .intake import claim_id_parse
+from .intake import claim_id_parse, text_clean
 
 S = ClaimState
 NOTE_WIDTH = 500
@@ -34,16 +34,7 @@ def _note(value, field: str) -> str:
         return ""
     if not isinstance(value, str):
         raise ClaimError({field: [f"must be text, got {type(value).__name__}"]})
-    text = value.strip()
-    if len(text) > NOTE_WIDTH:
-        raise ClaimError({field: [f"at most {NOTE_WIDTH} characters, got {len(text):,}"]})
-    if "\x00" in text:
-        raise ClaimError({field: ["must not contain a NUL character"]})
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ClaimError({field: ["must be valid Unicode text (it holds a lone surrogate)"]}) from None
-    return text
+    return text_clean(value, field=field, width=NOTE_WIDTH)
 
 
 def _locked_row(claim_id: int) -> tuple:

@@ -49,8 +49,8 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _text(value, field: str, width: int) -> str:
-    """Submitted text, stripped: no wider than the column that keeps it, no NUL, no lone surrogate
+def text_clean(value, *, field: str, width: int) -> str:
+    """Text a person or a file gave, stripped: no wider than the column that keeps it, no NUL, no lone surrogate
     (what a JSON "\\ud800" decodes to: no database encoding can store it)."""
     try:
         text = str(value if value is not None else "").strip()
@@ -82,7 +82,7 @@ def claim_lines_parse(lines) -> list[SubmittedLine]:
         code = line.get("code", line.get("procedure_code"))
         if code is None or (isinstance(code, str) and not code.strip()):
             raise ClaimError({f"lines[{i}].code": ["a procedure code is required"]})
-        code = _text(code, f"lines[{i}].code", CODE_WIDTH)
+        code = text_clean(code, field=f"lines[{i}].code", width=CODE_WIDTH)
         units = line.get("units", 1)
         if isinstance(units, bool) or not isinstance(units, int) or not 1 <= units <= MAX_UNITS:
             raise ClaimError({f"lines[{i}].units": [f"must be a whole number from 1 to {MAX_UNITS:,}, got {shown(units)}"]})
@@ -159,8 +159,8 @@ def claim_submit(*, member_id: str, npi: str, service_date, lines, submitted_by=
     """Receive a claim. Malformed input raises ClaimError (nothing written); a claim that fails an
     intake edit is stored and `rejected`, with the field and the reason. `submitted_by`: the login
     acting (None: the system, e.g. a file import), checked against the role policy."""
-    member_id = _text(member_id, "member_id", SUBMITTED_ID_WIDTH)
-    npi = _text(npi, "npi", SUBMITTED_ID_WIDTH)
+    member_id = text_clean(member_id, field="member_id", width=SUBMITTED_ID_WIDTH)
+    npi = text_clean(npi, field="npi", width=SUBMITTED_ID_WIDTH)
     if submitted_by is not None:
         _submitter_check(user=submitted_by, npi=npi)
     try:

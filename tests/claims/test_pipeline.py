@@ -79,3 +79,36 @@ def test_a_review_or_single_claim_commit_waits_for_the_wal_the_batch_does_not(tr
         adjudication._commit_without_wal_wait()  # what each batch chunk takes
         assert synchronous_commit() == "off"
     assert synchronous_commit() == "on"  # SET LOCAL: only for that transaction
+
+
+def test_the_batch_gives_the_garbage_collector_back_as_it_found_it(transactional_db, monkeypatch):
+    """The pipelined batch sets the cyclic collector aside for its length (`_few_collections`): a worker
+    process runs other jobs after it, so the threshold and the frozen objects are restored, on success
+    and on failure alike."""
+    import gc
+
+    w = make_family_world()
+    submit_script(w)
+    clock.clock_set(day=day("2026-02-06"))
+    threshold, frozen = gc.get_threshold(), gc.get_freeze_count()
+    seen = []
+    real_compute = adjudication._adjudicate_compute
+
+    def compute_and_look(*args, **kwargs):
+        seen.append((gc.get_threshold()[0], gc.get_freeze_count() > frozen))
+        return real_compute(*args, **kwargs)
+
+    monkeypatch.setattr(adjudication, "_adjudicate_compute", compute_and_look)
+    assert services.claims_adjudicate_pending(chunk_size=5) == len(SCRIPT) - 1
+    assert seen and set(seen) == {(50_000, True)}  # during the run: set aside
+    assert (gc.get_threshold(), gc.get_freeze_count()) == (threshold, frozen)
+
+    submit_script(w)
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("pricing failed")
+
+    monkeypatch.setattr(adjudication, "_adjudicate_compute", fail)
+    with pytest.raises(RuntimeError, match="pricing failed"):
+        services.claims_adjudicate_pending(chunk_size=5)
+    assert (gc.get_threshold(), gc.get_freeze_count()) == (threshold, frozen)
