@@ -1,6 +1,5 @@
 from django.contrib import admin
-from django.urls import path
-from django.views.generic import RedirectView
+from django.urls import include, path
 
 admin.site.site_header = "TPA claims administration"
 admin.site.site_title = "TPA claims"
@@ -8,5 +7,5 @@ admin.site.index_title = "Administration"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", include("portal.urls")),  # the role dashboards; `/` is everyone's login page
 ]

@@ -1,5 +1,6 @@
 """The demo world: one TPA, two carriers, three sponsors (ASO, ASC, fully insured) with their
-plans, a shared fee schedule, 43 members in families, 10 providers, one login per role, and a few
+plans, a shared fee schedule, 43 members in families, 10 providers, one login per role (and a second
+provider, sponsor and family login for the cross-party rules), and a few
 claims in every state an examiner meets.
 
 Idempotent: every party is looked up by its natural key (names, EINs, NPIs, usernames) before it is
@@ -191,6 +192,10 @@ PROVIDERS = [
 
 IN_NETWORK_LOGIN_PROVIDER = "Riverside Family Medicine"
 MEMBER_LOGIN = ("aso", "Daniel Okafor")
+# The second login of a kind, so that a class can try the cross-party rules: another provider,
+# the ASC sponsor, another family (under that sponsor).
+SECOND_PROVIDER = "St. Agnes Regional Medical Center"
+SECOND_MEMBER_LOGIN = ("asc", "Keisha Washington")
 
 STAFF_PERMISSIONS = [
     # codenames in app "claims" besides every view_* permission of claims, parties and plans
@@ -285,6 +290,10 @@ def _seed_logins(world: dict) -> dict:
         ("employer", R.EMPLOYER_ADMIN, world["employers"]["aso"], {"first_name": "Paul", "last_name": "Hendricks"}),
         ("carrier", R.CARRIER_ANALYST, world["carriers"]["keystone"], {"first_name": "Nadia", "last_name": "Farouk"}),
         ("member", R.MEMBER, world["members"][MEMBER_LOGIN], {"first_name": "Daniel", "last_name": "Okafor"}),
+        ("provider2", R.PROVIDER_STAFF, next(p for p in world["providers"] if p.name == SECOND_PROVIDER),
+         {"first_name": "Omar", "last_name": "Haddad"}),
+        ("employer2", R.EMPLOYER_ADMIN, world["employers"]["asc"], {"first_name": "Grace", "last_name": "Liu"}),
+        ("member2", R.MEMBER, world["members"][SECOND_MEMBER_LOGIN], {"first_name": "Keisha", "last_name": "Washington"}),
         ("admin", R.SUPERVISOR, tpa, {"first_name": "Demo", "last_name": "Admin", "is_staff": True,
                                       "is_superuser": True}),
     ):
@@ -311,14 +320,19 @@ DEMO_CLAIMS = [
 ]
 # Submitted after the run, so that "Run auto-adjudication" has work to show.
 DEMO_WAITING_CLAIM = ("aso", "Daniel Okafor", "Summit Diagnostic Laboratories", 3, [("80053", "48.00")])
+# The second family's claims at the second provider (logins member2, provider2, employer2).
+SECOND_FAMILY_CLAIMS = [
+    ("asc", "Keisha Washington", SECOND_PROVIDER, 20, [("99213", "160.00"), ("80061", "40.00")]),
+    ("asc", "Jordan Washington", SECOND_PROVIDER, 16, [("99393", "180.00")]),
+    ("asc", "Keisha Washington", SECOND_PROVIDER, 11, [("47562", "26500.00")]),  # over the review threshold: pended
+    ("asc", "Jordan Washington", "Beverly Aesthetic Surgery Institute", 8, [("15823", "1400.00")]),  # excluded: 96
+]
 
 
 def _seed_claims(world: dict) -> None:
     """Demo claims in every state an examiner meets (approved, pended, denied, rejected, a duplicate,
     one still submitted), through the same services as everything else; once, while the demo
     sponsors have no claims (so a second seed changes nothing)."""
-    if Claim.objects.filter(plan__sponsor__in=world["employers"].values()).exists():
-        return
     providers = {p.name: p for p in world["providers"]}
     today = clock.today()
 
@@ -329,10 +343,17 @@ def _seed_claims(world: dict) -> None:
                      npi=providers[provider_name].npi, service_date=today - datetime.timedelta(days=days_ago),
                      lines=[{"code": code, "billed": billed} for code, billed in lines])
 
-    for spec in DEMO_CLAIMS:
-        submit(*spec)
-    claims_adjudicate_pending(today=today)
-    submit(*DEMO_WAITING_CLAIM)
+    first_seed = not Claim.objects.filter(plan__sponsor__in=world["employers"].values()).exists()
+    second_family = world["members"][SECOND_MEMBER_LOGIN]
+    if first_seed:
+        for spec in DEMO_CLAIMS:
+            submit(*spec)
+    if first_seed or not Claim.objects.filter(member__in=[second_family, *second_family.dependents.all()]).exists():
+        for spec in SECOND_FAMILY_CLAIMS:
+            submit(*spec)
+        claims_adjudicate_pending(today=today)
+    if first_seed:
+        submit(*DEMO_WAITING_CLAIM)
 
 
 def _member(*, employer: Employer, name: str, born: str, subscriber: Member | None, relationship: str) -> Member:

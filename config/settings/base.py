@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "claims",
     "funding",
     "training",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -71,6 +72,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "portal.context.portal_header",  # business date, login and party on every dashboard page
             ],
         },
     },
@@ -136,7 +138,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-LOGIN_URL = "/accounts/login/"
+LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "/"
 
 # --- Celery -----------------------------------------------------------------------------

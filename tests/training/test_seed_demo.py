@@ -112,7 +112,8 @@ def test_providers(seeded):
 
 def test_logins_roles_and_permissions(seeded):
     links = {link.user.username: link for link in PartyLink.objects.select_related("user")}
-    assert set(links) == {"provider", "examiner", "supervisor", "employer", "carrier", "member", "admin"}
+    assert set(links) == {"provider", "examiner", "supervisor", "employer", "carrier", "member", "admin",
+                          "provider2", "employer2", "member2"}
     for username, link in links.items():
         assert link.user.check_password("demo"), username
         link.full_clean()
@@ -124,6 +125,12 @@ def test_logins_roles_and_permissions(seeded):
     assert links["carrier"].role == "carrier_analyst"
     member = links["member"].member
     assert member.subscriber_id is None and member.employer == aso_sponsor and member.dependents.count() >= 2
+    # The second logins of a kind are other parties: another provider, the ASC sponsor, another family.
+    assert links["provider2"].provider != links["provider"].provider
+    assert links["employer2"].employer == Plan.objects.get(funding="ASC").sponsor
+    member2 = links["member2"].member
+    assert member2.subscriber_id is None and member2.employer == links["employer2"].employer
+    assert member2.dependents.exists()
     admin = links["admin"].user
     assert admin.is_superuser and admin.is_staff
 
@@ -136,7 +143,7 @@ def test_logins_roles_and_permissions(seeded):
             assert user.has_perm(perm), (user.username, perm)
         assert not user.has_perm("parties.change_member")
     assert supervisor.has_perm("claims.appeal_claim") and not examiner.has_perm("claims.appeal_claim")
-    for username in ("provider", "employer", "carrier", "member"):
+    for username in ("provider", "employer", "carrier", "member", "provider2", "employer2", "member2"):
         assert not users[username].is_staff and not users[username].get_all_permissions()
 
 
@@ -148,7 +155,8 @@ def test_seed_demo_pages_render_in_the_admin(seeded, admin_client):
 
 def test_demo_claims_in_every_state_an_examiner_meets(seeded):
     """Approved (copay; deductible and coinsurance), pended over the review threshold, denied (excluded
-    category 96; exact duplicate 18), rejected at intake, and one still submitted for the batch."""
+    category 96; exact duplicate 18), rejected at intake, and one still submitted for the batch; the
+    second family's claims at the second provider: two approved, one pended, one denied 96."""
     from claims.models import Claim
 
     claims = {c.pk: c for c in Claim.objects.select_related("member")}
@@ -156,9 +164,14 @@ def test_demo_claims_in_every_state_an_examiner_meets(seeded):
     for c in claims.values():
         by_state.setdefault(c.state, []).append(c)
     assert {k: len(v) for k, v in by_state.items()} == {
-        "approved": 4, "pended": 1, "denied": 2, "rejected": 1, "submitted": 1}
-    assert sorted(c.reason_codes for c in by_state["denied"]) == ["18", "96"]
+        "approved": 6, "pended": 2, "denied": 3, "rejected": 1, "submitted": 1}
+    assert sorted(c.reason_codes for c in by_state["denied"]) == ["18", "96", "96"]
+    second = {link.user.username: link for link in PartyLink.objects.filter(user__username__in=["provider2", "member2"])}
+    family = [second["member2"].member.pk, *second["member2"].member.dependents.values_list("pk", flat=True)]
+    assert sorted(c.state for c in claims.values() if c.member_id in family) == ["approved", "approved", "denied", "pended"]
+    assert {c.provider_id for c in claims.values() if c.member_id in family and c.state != "denied"} == {
+        second["provider2"].provider_id}
     assert by_state["rejected"][0].rejection_field == "lines[0].code"
     copay = next(c for c in by_state["approved"] if c.copay)
     assert (copay.copay, copay.plan_paid) == (Decimal("30.00"), Decimal("65.00"))  # 99213: fee 95.00
-    assert "claims: 4 approved, 2 denied, 1 pended, 1 rejected, 1 submitted" in seeded
+    assert "claims: 6 approved, 3 denied, 2 pended, 1 rejected, 1 submitted" in seeded

@@ -1,0 +1,27 @@
+"""The dashboards' URLs: everyone's pages here, each role's in its own module (`portal/<role>/urls.py`)."""
+from django.urls import include, path
+
+from . import views
+from .carrier import urls as carrier_urls
+from .employer import urls as employer_urls
+from .examiner import urls as examiner_urls
+from .member import urls as member_urls
+from .provider import urls as provider_urls
+from .supervisor import urls as supervisor_urls
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.login, name="login"),
+    path("logout/", views.logout, name="logout"),
+    path("password/", views.password_change, name="password-change"),
+    path("password/done/", views.password_change_done, name="password-change-done"),
+    # Each role's pages under its own prefix; URL names start with the role ("provider-claims").
+    path("provider/", include(provider_urls.urlpatterns)),
+    path("examiner/", include(examiner_urls.urlpatterns)),
+    path("supervisor/", include(supervisor_urls.urlpatterns)),
+    path("employer/", include(employer_urls.urlpatterns)),
+    path("carrier/", include(carrier_urls.urlpatterns)),
+    path("member/", include(member_urls.urlpatterns)),
+]
