@@ -8,3 +8,6 @@ class PortalConfig(AppConfig):
 
     name = "portal"
     verbose_name = "Dashboards"
+
+    def ready(self):
+        from . import urls  # noqa: F401  the role modules register their summary figures (portal.figures)
