@@ -126,7 +126,7 @@ class ClaimAdmin(LargeTableAdmin, PartyScopedAdmin, ReadOnlyAdmin):
     ordering = ("-received_date", "-id")
     list_per_page = 50
     inlines = (ClaimLineInline,)
-    actions = ("run_auto_adjudication",)
+    actions = ("run_auto_adjudication", "approve_selected", "adjudicate_selected")
     readonly_fields = (
         "claim_number_display", "state_display", "member_link", "provider_link", "plan_link", "service_date",
         "received_date", "adjudicated_on", "adjudication_round", "coverage_display", "plan_year_start",
@@ -324,6 +324,44 @@ class ClaimAdmin(LargeTableAdmin, PartyScopedAdmin, ReadOnlyAdmin):
     @admin.action(description="Run auto-adjudication now (all submitted and appealed claims)", permissions=["batch"])
     def run_auto_adjudication(self, request, queryset):
         self._enqueue_auto_adjudication(request)
+
+    # The claims' transitions as list actions, applied only where legal now: each selected claim goes
+    # through the same service as its page's button; the others are counted and left as they are.
+    ACTION_LIMIT = 200  # "select all" over a million claims is not a review; the rest are left for the batch
+
+    def _apply_to_selected(self, request, queryset, *, legal_states, act, verb: str) -> None:
+        ids = list(queryset.order_by("received_date", "id").values_list("id", "state")[:self.ACTION_LIMIT + 1])
+        over = len(ids) > self.ACTION_LIMIT
+        done, skipped, refused = 0, 0, []
+        for claim_id, state in ids[:self.ACTION_LIMIT]:
+            if state not in legal_states:
+                skipped += 1
+                continue
+            try:
+                with refusals_as_http():
+                    act(claim_id)
+            except ClaimError as exc:
+                refused.append(f"C{claim_id:09d}: {error_text(exc)}")
+            else:
+                done += 1
+        parts = [f"{done} claim{'s' if done != 1 else ''} {verb}"]
+        if skipped:
+            parts.append(f"{skipped} left as they are (not in a state this applies to)")
+        if over:
+            parts.append(f"only the first {self.ACTION_LIMIT} selected were considered")
+        self.message_user(request, "; ".join(parts) + ".", messages.SUCCESS if done else messages.WARNING)
+        for text in refused:
+            self.message_user(request, text, messages.ERROR)
+
+    @admin.action(description="Approve the selected pended claims", permissions=["review"])
+    def approve_selected(self, request, queryset):
+        self._apply_to_selected(request, queryset, legal_states={S.PENDED}, verb="approved", act=lambda pk: claim_review(
+            claim_id=pk, decision="approve", user=request.user, note="approved from the claim list"))
+
+    @admin.action(description="Adjudicate the selected submitted or appealed claims now", permissions=["operate"])
+    def adjudicate_selected(self, request, queryset):
+        self._apply_to_selected(request, queryset, legal_states={S.SUBMITTED, S.APPEALED}, verb="adjudicated",
+                                act=lambda pk: claim_adjudicate(claim_id=pk, by=request.user))
 
     @method_decorator(require_POST)
     def adjudicate_pending_view(self, request):

@@ -339,6 +339,36 @@ def test_run_auto_adjudication_queues_the_task(admin_client, world, monkeypatch,
     assert fresh(claim).state == "submitted"  # queued, not run here
 
 
+def test_list_actions_apply_transitions_only_where_legal(claims_in_every_state, staff_examiner):
+    """"Approve the selected pended claims" approves the pended one and leaves the others; "Adjudicate
+    the selected ... now" prices the submitted one. Both through the services, each counted."""
+    client = login(staff_examiner)
+    every = [c.pk for c in claims_in_every_state.values()]
+    response = client.post(url(Claim, "changelist"), {"action": "approve_selected", "_selected_action": every,
+                                                      "index": 0}, follow=True)
+    assert shown_messages(response) == ["1 claim approved; 4 left as they are (not in a state this applies to)."]
+    states = {name: fresh(c).state for name, c in claims_in_every_state.items()}
+    assert states == {"pended": "approved", "approved": "approved", "denied": "denied", "rejected": "rejected",
+                      "submitted": "submitted"}
+    assert transitions(fresh(claims_in_every_state["pended"]))[-1][:4] == (
+        "pended", "approved", "review_approve", staff_examiner.pk)
+    response = client.post(url(Claim, "changelist"), {"action": "adjudicate_selected", "_selected_action": every,
+                                                      "index": 0}, follow=True)
+    assert shown_messages(response) == ["1 claim adjudicated; 4 left as they are (not in a state this applies to)."]
+    assert fresh(claims_in_every_state["submitted"]).state == "approved"
+
+
+def test_list_actions_are_offered_only_to_roles_that_may_take_them(claims_in_every_state, world):
+    viewer = staff_user(role="provider_staff", party=world.mercy, perms=["view_claim", "change_claim", "review_claim"])
+    pended = claims_in_every_state["pended"]
+    response = login(viewer).post(url(Claim, "changelist"), {"action": "approve_selected",
+                                                             "_selected_action": [pended.pk], "index": 0})
+    assert fresh(pended).state == "pended"
+    assert response.status_code in (200, 302, 403)
+    html = login(viewer).get(url(Claim, "changelist")).content.decode()
+    assert "Approve the selected pended claims" not in html
+
+
 # --- EOB ----------------------------------------------------------------------------------------
 
 def test_eob_page_shows_the_figures_and_why(admin_client, claims_in_every_state):
