@@ -303,3 +303,17 @@ class Accumulator(models.Model):
     def __str__(self) -> str:
         return f"{self.scope} {self.member} {self.plan_year_start}: ded {self.deductible_met}, OOP {self.oop_met}"
 
+
+
+class ClaimAssignment(models.Model):
+    """Who holds a claim of the examiners' work queue (pended or appealed), so that two examiners do not
+    work the same one. A row exists only while the claim is held: released, or decided (it left the
+    queue), the row is deleted (`claims.services.assignment`)."""
+
+    claim = models.OneToOneField(Claim, on_delete=models.CASCADE, related_name="assignment")
+    # Indexed: "my queue" is read from this side (an examiner holds a few claims of many).
+    examiner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="claim_assignments")
+    taken_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.claim} held by {self.examiner}"

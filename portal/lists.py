@@ -47,7 +47,7 @@ class ListPage:
 
 def page_number(request) -> int:
     text = request.GET.get("page", "1")
-    if not text.isdecimal():
+    if not text.isdecimal() or len(text) > 6:  # no page at all, or beyond any list (int() of 5,000 digits fails)
         return 1
     return min(max(int(text), 1), MAX_PAGE)
 

@@ -21,6 +21,7 @@ from .adjudication import (
     _adjudication_lock,
     claims_adjudicate_pending_run,
 )
+from .assignment import claim_hold_check, claim_hold_end
 from .intake import claim_id_parse, text_clean
 
 S = ClaimState
@@ -62,7 +63,9 @@ def claim_adjudicate(*, claim_id: int, today: datetime.date | None = None, by=No
         row = _locked_row(claim_id)
         if row[1] not in ADJUDICABLE:
             raise ClaimConflict({"claim": [f"claim C{claim_id:09d} is {row[1]}, not submitted or appealed"]})
-        _adjudicate_rows([row], today=today, by=by)
+        claim_hold_check(claim_id=claim_id, user=by)
+        states = _adjudicate_rows([row], today=today, by=by)
+        claim_hold_end(claim_id=claim_id, state=states[claim_id])  # still held if it pended again
     return Claim.objects.get(pk=claim_id)
 
 
@@ -70,7 +73,8 @@ def claim_review(*, claim_id: int, decision: str, user=None, reason_code: str | 
                  today: datetime.date | None = None) -> Claim:
     """An examiner approves (priced now) or denies (every line, with a reason code) a pended claim.
 
-    Two examiners at once: the second finds the claim no longer pended and gets ClaimConflict.
+    Two examiners at once: the second finds the claim no longer pended and gets ClaimConflict; so does
+    anyone but the examiner holding the claim (`claims.services.assignment`). The decision ends the hold.
     """
     claim_id = claim_id_parse(claim_id)
     if user is not None:
@@ -90,7 +94,9 @@ def claim_review(*, claim_id: int, decision: str, user=None, reason_code: str | 
         row = _locked_row(claim_id)
         if row[1] != S.PENDED:
             raise ClaimConflict({"claim": [f"claim C{claim_id:09d} is {row[1]}, no longer pended"]})
+        claim_hold_check(claim_id=claim_id, user=user)
         _adjudicate_rows([row], today=today, by=user, mode=decision, deny_code=reason_code or "", note=note)
+        claim_hold_end(claim_id=claim_id)
     return Claim.objects.get(pk=claim_id)
 
 
@@ -108,4 +114,5 @@ def claim_appeal(*, claim_id: int, user=None, reason: str = "") -> Claim:
             raise ClaimConflict({"claim": [f"claim {claim.claim_number} is {claim.state}, not denied"]})
         claim.appeal(by=user, description=f"appeal: {reason}" if reason else "appeal received")
         claim.save(update_fields=["state"])
+        claim_hold_end(claim_id=claim_id)  # an appeal is new work: no hold left from an earlier round
     return claim
