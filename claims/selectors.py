@@ -234,3 +234,66 @@ def claim_access_by_id(*, user, claim_id: int, action) -> Claim:
         raise NotFound({"claim": [f"no claim {claim_id}"]})
     action_check(user=user, action=action)
     return claim
+
+
+def _limit_met_remaining(limit: Decimal, met: str) -> dict:
+    met = Decimal(met)
+    return {"limit": limit, "met": met, "remaining": max(limit - met, ZERO)}
+
+
+def member_eligibility_on(*, member_id: str, on: datetime.date, user) -> dict:
+    """What a 270/271 exchange answers for a member ID on a date: whether coverage is in force, under
+    which plan, the copays and other treatments by category, and the deductible and out-of-pocket met
+    and remaining, individual and (on family coverage) family, for the plan year holding `on`.
+
+    A login that may submit claims may ask, for any member ID it was given (as a provider asks
+    before a visit): the answer names the member but says nothing of its claims. `status`: "active",
+    "invalid_id" (not a member ID at all: length, character or check character), "not_found",
+    "before_coverage" or "after_coverage". At most nine queries, whatever the member.
+    """
+    # Imported here so that this reader's additions stay in one place of the module.
+    from parties.roles import Action
+    from plans.models import Plan
+    from plans.periods import coverage_on
+    from plans.selectors import coverage_context_for_members
+
+    action_check(user=user, action=Action.CLAIM_SUBMIT)
+    text = str(member_id or "").strip().upper()
+    answer = {"member_id": text, "on": on, "in_force": False, "member": None, "plan": None, "benefits": [],
+              "coverage_start": None, "coverage_end": None, "family_coverage": False, "plan_year_start": None,
+              "plan_year_end": None, "deductible": None, "out_of_pocket": None, "family_deductible": None,
+              "family_out_of_pocket": None}
+    if not member_id_is_valid(text):
+        return {**answer, "status": "invalid_id",
+                "message": "Not a valid member ID (wrong length, character or check character)."}
+    member = Member.objects.filter(member_id=text).first()
+    if member is None:
+        return {**answer, "status": "not_found", "message": f"No member has the ID {text}."}
+    periods, _, on_family = coverage_context_for_members(member_ids=[member.pk])
+    state, period = coverage_on(periods=periods.get(member.pk, []), day=on)
+    answer.update(member=member, family_coverage=(member.subscriber_id or member.pk) in on_family)
+    if period is None:
+        return {**answer, "status": "before_coverage", "message": f"{member.name} has no coverage."}
+    plan = Plan.objects.select_related("sponsor").get(pk=period[0])
+    answer.update(plan=plan, coverage_start=period[1], coverage_end=period[2])
+    if state == "before":
+        return {**answer, "status": "before_coverage",
+                "message": f"Not in force on {on}: the coverage starts on {period[1]}."}
+    if state == "after":
+        return {**answer, "status": "after_coverage", "message": f"Not in force on {on}: the coverage ended on {period[2]}."}
+    year = plan_year_start_for(plan_year_anchor=plan.year_start, day=on)
+    figures = accumulators_report_for(members=[member], as_of=on)[member.pk]
+    answer.update(
+        status="active", in_force=True, message=f"In force on {on} under {plan.name}.",
+        benefits=[{"category": b.category, "label": b.category.replace("_", " "), "treatment": b.get_treatment_display(),
+                   "copay": b.copay} for b in plan.category_benefits.order_by("category")],
+        plan_year_start=year, plan_year_end=year.replace(year=year.year + 1) - datetime.timedelta(days=1),
+        deductible=_limit_met_remaining(plan.deductible_individual, figures["deductible_met"]),
+        out_of_pocket=_limit_met_remaining(plan.oop_max_individual, figures["out_of_pocket_met"]),
+    )
+    if answer["family_coverage"]:
+        answer.update(
+            family_deductible=_limit_met_remaining(plan.deductible_family, figures["family_deductible_met"]),
+            family_out_of_pocket=_limit_met_remaining(plan.oop_max_family, figures["family_out_of_pocket_met"]),
+        )
+    return answer
