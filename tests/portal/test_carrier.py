@@ -7,12 +7,8 @@ The `carrier` login is Keystone Mutual: the ASC carrier of Bayshore Retail Group
 carrier. Northwind (ASO) is self-funded with no carrier money (its stop-loss is Great Lakes'), and
 Fabrikam's fully insured plan is Great Lakes': neither is Keystone's business.
 """
-import csv
 import datetime
-import io
-import re
 from decimal import Decimal
-from html.parser import HTMLParser
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -26,7 +22,7 @@ from parties.models import Member
 from plans.models import FundingArrangement
 from portal.figures import figures_compute
 from tests.funding.helpers import approved_claim, make_sponsor
-from tests.portal.helpers import DEMO_DATE
+from tests.portal.helpers import DEMO_DATE, csv_rows, shown, table
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -36,55 +32,6 @@ PAGES = ["/carrier/", "/carrier/invoices/", "/carrier/fully-insured/", "/carrier
          "/carrier/attachment/"]
 CSVS = ["/carrier/aging.csv", "/carrier/invoices.csv", "/carrier/fully-insured.csv", "/carrier/premiums.csv",
         "/carrier/stop-loss.csv", "/carrier/attachment.csv"]
-
-
-class _Tables(HTMLParser):
-    """The rows of every table with a data-testid, each a list of its cells' text."""
-
-    def __init__(self):
-        super().__init__()
-        self.tables: dict[str, list[list[str]]] = {}
-        self._table = self._row = self._cell = None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "table" and "data-testid" in attrs:
-            self._table = self.tables.setdefault(attrs["data-testid"], [])
-        elif tag == "tr" and self._table is not None:
-            self._row = []
-        elif tag in ("td", "th") and self._row is not None:
-            self._cell = []
-
-    def handle_endtag(self, tag):
-        if tag in ("td", "th") and self._cell is not None:
-            self._row.append(" ".join("".join(self._cell).split()))
-            self._cell = None
-        elif tag == "tr" and self._row is not None:
-            self._table.append(self._row)
-            self._row = None
-        elif tag == "table":
-            self._table = None
-
-    def handle_data(self, data):
-        if self._cell is not None:
-            self._cell.append(data)
-
-
-def table(html: str, testid: str) -> list[list[str]]:
-    parser = _Tables()
-    parser.feed(html)
-    return parser.tables[testid]
-
-
-def shown(html: str, testid: str) -> str:
-    match = re.search(rf'data-testid="{testid}"[^>]*>(.*?)</', html, re.S)
-    assert match, testid
-    return " ".join(match.group(1).split())
-
-
-def csv_rows(response) -> list[list[str]]:
-    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
-    return list(csv.reader(io.StringIO(response.content.decode())))
 
 
 def day(text: str) -> datetime.date:

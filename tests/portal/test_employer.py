@@ -8,12 +8,9 @@ Keystone, which also writes its stop-loss: specific 50,000.00, Thomas Novak lase
 Once its pended claims are approved, Northwind's approved claims ask 11,437.00 (65.00 + 0.00 +
 11,360.00 + 12.00) and Bayshore's 907.75 (100.00 + 60.00 + 135.00 + 612.75).
 """
-import csv
 import datetime
-import io
 import re
 from decimal import Decimal
-from html.parser import HTMLParser
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -26,7 +23,7 @@ from parties.models import Member
 from plans.models import StopLossPolicy
 from portal.figures import figures_compute
 from tests.funding.helpers import approved_claim
-from tests.portal.helpers import DEMO_DATE
+from tests.portal.helpers import DEMO_DATE, csv_rows, shown, table
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -38,59 +35,8 @@ CSVS = ["/employer/spend.csv", "/employer/net-cost.csv", "/employer/funding.csv"
 
 # --- Reading the pages ---------------------------------------------------------------------------
 
-class _Tables(HTMLParser):
-    """The rows of every table with a data-testid, each a list of its cells' text."""
-
-    def __init__(self):
-        super().__init__()
-        self.tables: dict[str, list[list[str]]] = {}
-        self._table = None
-        self._row = None
-        self._cell = None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "table" and "data-testid" in attrs:
-            self._table = self.tables.setdefault(attrs["data-testid"], [])
-        elif tag == "tr" and self._table is not None:
-            self._row = []
-        elif tag in ("td", "th") and self._row is not None:
-            self._cell = []
-
-    def handle_endtag(self, tag):
-        if tag in ("td", "th") and self._cell is not None:
-            self._row.append(" ".join("".join(self._cell).split()))
-            self._cell = None
-        elif tag == "tr" and self._row is not None:
-            self._table.append(self._row)
-            self._row = None
-        elif tag == "table":
-            self._table = None
-
-    def handle_data(self, data):
-        if self._cell is not None:
-            self._cell.append(data)
-
-
-def table(html: str, testid: str) -> list[list[str]]:
-    parser = _Tables()
-    parser.feed(html)
-    return parser.tables[testid]
-
-
-def shown(html: str, testid: str) -> str:
-    match = re.search(rf'data-testid="{testid}"[^>]*>(.*?)</', html, re.S)
-    assert match, testid
-    return " ".join(match.group(1).split())
-
-
 def token_of(html: str) -> str:
     return re.search(r'name="token" value="([^"]+)"', html).group(1)
-
-
-def csv_rows(response) -> list[list[str]]:
-    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
-    return list(csv.reader(io.StringIO(response.content.decode())))
 
 
 # --- Worlds --------------------------------------------------------------------------------------
