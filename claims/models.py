@@ -46,7 +46,9 @@ class Claim(FSMModelMixin, models.Model):
     # (member, state) is indexed below; every index here costs the batch UPDATE, so no more than needed.
     member = models.ForeignKey(Member, null=True, blank=True, on_delete=models.PROTECT, related_name="claims",
                                db_index=False)
-    provider = models.ForeignKey(Provider, null=True, blank=True, on_delete=models.PROTECT, related_name="claims")
+    # Indexed with the received date below (a provider's claims, newest first), not on its own.
+    provider = models.ForeignKey(Provider, null=True, blank=True, on_delete=models.PROTECT, related_name="claims",
+                                 db_index=False)
     plan = models.ForeignKey(Plan, null=True, blank=True, on_delete=models.PROTECT, related_name="claims")
     service_date = models.DateField()
     received_date = models.DateField()
@@ -99,6 +101,9 @@ class Claim(FSMModelMixin, models.Model):
             models.Index(fields=["member", "service_date"], name="claim_member_service"),
             # The claim lists (admin, dashboards) show the newest received first, 50 at a time.
             models.Index(fields=["received_date", "id"], name="claim_received_order"),
+            # A provider's own list, newest first; it replaces the plain foreign-key index (no index added
+            # for the batch UPDATE to maintain).
+            models.Index(fields=["provider", "received_date", "id"], name="claim_provider_received"),
             # Rejected claims are searched by the IDs as submitted (their member or provider may be unknown).
             models.Index(fields=["received_date"], condition=Q(state="rejected"), name="claim_rejected"),
             # Partial: almost every row has NULL here, so claim updates rarely touch these indexes, yet
