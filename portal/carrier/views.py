@@ -284,7 +284,7 @@ def stop_loss(request):
     carrier = _carrier(request)
     row, data = _figures(carrier)
     form, qs = _filings(request)
-    page = list_page(request, qs, sorts=FILING_SORTS, default="-filed")
+    page = list_page(request, qs, sorts=FILING_SORTS, default="-filed", ids_first=True)  # thousands of filings
     for filing in page.rows:
         filing.member_code, filing.initials = _who(filing)
     return render(request, "portal/carrier/stop_loss.html", _context(

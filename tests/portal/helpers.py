@@ -57,4 +57,9 @@ def shown(html: str, testid: str) -> str:
 
 def csv_rows(response) -> list[list[str]]:
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
-    return list(csv.reader(io.StringIO(response.content.decode())))
+    return list(csv.reader(io.StringIO(body_of(response))))
+
+
+def body_of(response) -> str:
+    """A response's text, a streamed one (a CSV download) read to its end."""
+    return (b"".join(response.streaming_content) if response.streaming else response.content).decode()

@@ -22,7 +22,7 @@ from parties.models import Member
 from plans.models import FundingArrangement
 from portal.figures import figures_compute
 from tests.funding.helpers import approved_claim, make_sponsor
-from tests.portal.helpers import DEMO_DATE, csv_rows, shown, table
+from tests.portal.helpers import DEMO_DATE, body_of, csv_rows, shown, table
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -162,7 +162,7 @@ def test_another_carriers_invoices_are_not_there(aged, client_for):
     assert ReimbursementInvoice.objects.filter(carrier=other.carrier).exists()
     client = client_for("carrier")
     for url in ("/carrier/", "/carrier/invoices/", "/carrier/aging.csv", "/carrier/invoices.csv"):
-        body = client.get(url).content.decode()
+        body = body_of(client.get(url))
         assert other.employer.name not in body and "321.00" not in body, url
 
 
@@ -315,8 +315,9 @@ def test_queries_per_page_do_not_grow_with_the_data(demo, insured, client_for, c
     assert StopLossFiling.objects.filter(policy__carrier=keystone).count() >= 3
     figures_compute(key=f"carrier:{keystone.pk}")
     after = {url: _queries(client, url, count_queries) for url in PAGES + CSVS}
-    assert after == before
-    assert max(before.values()) <= 12
+    # The filings' list finds its page's ids, then reads those filings: one query more once there are any.
+    assert after == {**before, "/carrier/stop-loss/": before["/carrier/stop-loss/"] + 1}
+    assert max(after.values()) <= 12
 
 
 @pytest.mark.parametrize("username", ["provider", "examiner", "supervisor", "employer", "employer2", "member"])

@@ -23,7 +23,7 @@ from parties.models import Member
 from plans.models import StopLossPolicy
 from portal.figures import figures_compute
 from tests.funding.helpers import approved_claim
-from tests.portal.helpers import DEMO_DATE, csv_rows, shown, table
+from tests.portal.helpers import DEMO_DATE, body_of, csv_rows, shown, table
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -365,7 +365,7 @@ def test_stop_loss_csv_row_by_row(northwind_year, client_for):
         ["Northwind PPO 1000", daniel.member_id, "D. O.", "11437.00", "75000.00", "no", "15.2", "63563.00", "0.00",
          "0.00", "no"],
     ]
-    assert "Raman" not in response.content.decode()
+    assert "Raman" not in body_of(response)
 
 
 def test_a_laser_replaces_the_attachment_on_the_asc_sponsors_page(reviewed, client_for):

@@ -20,6 +20,7 @@ summary figures are refreshed once after a warm-up of every page, as the 5-minut
 warm-up, in-process through the whole stack (middleware, views, templates), and printed with its
 median and 95th-percentile time and its number of queries; the last line is
   pages: N pages, worst p95 X ms (PAGE), most queries Q[, E errors]
+(the CSV downloads, whose time grows with the rows they export, are on a line of their own before it).
 A page that answers anything but 200 is an error line, never a crash. `--explain PAGE` prints the
 page's queries, slowest first, each with PostgreSQL's EXPLAIN ANALYZE.
 """
@@ -89,6 +90,7 @@ class Page:
     error: str = ""  # why the page could not be timed (its status, a missing object)
     times: list = field(default_factory=list)
     queries: int = 0
+    download: bool = False  # a CSV export: its size is the party's data, so it is reported apart from the pages
 
 
 class _PageForms(HTMLParser):
@@ -238,8 +240,13 @@ class Command(BaseCommand):
         if self.refreshes:
             self.stdout.write(f"(the figures were refreshed {self.refreshes} more times while the pages were "
                               f"timed, as their job would have been)")
-        timed = [p for p in pages if not p.error]
-        errors = len(pages) - len(timed)
+        downloads = [p for p in pages if not p.error and p.download]
+        if downloads:
+            slowest = max(downloads, key=lambda p: _p95(p.times))
+            self.stdout.write(f"downloads (CSV, every row of the party's table, streamed): {len(downloads)}, worst p95 "
+                              f"{_p95(slowest.times):.1f} ms ({slowest.label})")
+        timed = [p for p in pages if not p.error and not p.download]
+        errors = len([p for p in pages if p.error])
         if timed:
             worst = max(timed, key=lambda p: _p95(p.times))
             last = (f"pages: {len(timed)} pages, worst p95 {_p95(worst.times):.1f} ms ({worst.label}), "
@@ -624,7 +631,10 @@ class Command(BaseCommand):
             with CaptureQueriesContext(connection) as ctx:
                 t0 = time.perf_counter()
                 response = client.get(page.url)
+                if response.streaming:  # a download is timed until its last row is written
+                    b"".join(response.streaming_content)
                 page.times.append((time.perf_counter() - t0) * 1000)
+            page.download = response.get("Content-Type", "").startswith("text/csv")
             if response.status_code != 200:
                 page.error, page.times = _refusal(response), []
                 return
