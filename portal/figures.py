@@ -8,6 +8,7 @@ A compute function takes no arguments and returns JSON-serializable data (Decima
 import datetime
 from collections.abc import Callable
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -48,7 +49,8 @@ def figures_get(*, key: str) -> DashboardFigures:
     if row is None:
         return figures_compute(key=key)
     stale = row.business_date != clock.today() or timezone.now() - row.computed_at > FRESH
-    if stale:
+    # One refresh queued a minute per process, not one per page view of a busy summary.
+    if stale and cache.add(f"portal-figures-refresh:{key}", True, timeout=60):
         from .tasks import dashboard_figures_refresh  # the task module imports this one
 
         transaction.on_commit(lambda: dashboard_figures_refresh.delay(keys=[key]))
