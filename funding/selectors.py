@@ -69,42 +69,20 @@ def remittance_advice_for(*, remittance: RemittanceAdvice) -> dict:
         "provider", "employer", "payer_account", "payer_account__employer", "payer_account__carrier",
     ).get(pk=remittance.pk)
     payer = remittance.payer_account
-    payments = list(Payment.objects.filter(remittance=remittance).select_related("claim", "claim__member")
-                    .order_by("claim__received_date", "claim_id"))
-    results = defaultdict(list)
-    rounds = {p.claim_id: p.claim.adjudication_round for p in payments}
-    for r in LineResult.objects.filter(claim_id__in=rounds).select_related("line").order_by("claim_id", "line__line_number"):
-        if r.round == rounds[r.claim_id]:
-            results[r.claim_id].append(r)
+    payments = list(Payment.objects.filter(remittance=remittance).order_by("claim__received_date", "claim_id"))
     claims_out = []
-    for p in payments:
-        claim = p.claim
-        claims_out.append({
-            "claim_number": claim.claim_number,
-            "status": "1",  # processed as primary
-            "patient_member_id": claim.member.member_id if claim.member_id else claim.submitted_member_id,
-            "patient_name": claim.member.name if claim.member_id else "",
-            "service_date": claim.service_date.isoformat(),
-            "received_date": claim.received_date.isoformat(),
-            "billed": money(claim.billed),
-            "paid": money(p.amount),
-            "patient_responsibility": money(claim.member_responsibility),
-            "provider_write_off": money(claim.provider_write_off),
-            "reason_codes": claim.reason_code_list,
-            "lines": [
-                {
-                    "line_number": r.line.line_number,
-                    "procedure_code": r.line.procedure_code,
-                    "units": r.line.units,
-                    "billed": money(r.line.billed),
-                    "allowed": money(r.allowed),
-                    "paid": money(r.plan_paid),
-                    "balance_billed": money(r.balance_billed),
-                    "adjustments": _line_adjustments(r),
-                }
-                for r in results[claim.pk]
-            ],
-        })
+    for at in range(0, len(payments), 500):  # the claims' reader, a bounded page of claims at a time
+        for c in remittance_claims_for(payments=payments[at:at + 500]):
+            claims_out.append({
+                "claim_number": c["claim_number"],
+                "status": "1",  # processed as primary
+                "patient_member_id": c["patient_member_id"], "patient_name": c["patient_name"],
+                "service_date": c["service_date"].isoformat(), "received_date": c["received_date"].isoformat(),
+                **{f: money(c[f]) for f in ("billed", "paid", "patient_responsibility", "provider_write_off")},
+                "reason_codes": c["reason_codes"],
+                "lines": [{**line, **{f: money(line[f]) for f in ("billed", "allowed", "paid", "balance_billed")}}
+                          for line in c["lines"]],
+            })
     return {
         "remittance": remittance.pk,
         "payment_run": remittance.cycle_id,

@@ -4,6 +4,7 @@ money figure a string with two decimals.
 Every money figure is a sum of ledger entries (or, for what is billed or requested rather than moved,
 of the invoices and funding requests), so that the report equals the ledger.
 """
+import datetime
 from collections import defaultdict
 from decimal import Decimal
 
@@ -21,7 +22,8 @@ from funding.models import (
     ReimbursementInvoice,
     StopLossFiling,
 )
-from plans.models import SELF_FUNDED, Plan, StopLossPolicy
+from funding.reports import sponsor_net_cost
+from plans.models import Plan, StopLossPolicy
 
 from .schema import Scenario
 from .world import World
@@ -112,7 +114,9 @@ def _employers(w: World, ledger: _LedgerSums) -> dict:
         admin_fees = ledger.total(account_kind=K.ADMIN_FEES, txn_employer=e)
         premiums = ledger.total(account_kind=K.PREMIUMS, txn_employer=e)
         stop_loss = ledger.total(account_kind=K.SPONSOR_CLAIMS, account_employer=e, txn_kind=T.STOP_LOSS)
-        net = (claims_paid if funding in SELF_FUNDED else ZERO) + admin_fees + premiums - stop_loss
+        # The one reading of SCENARIOS.md's net cost, the same as the sponsor's dashboard shows (all dates).
+        net = sponsor_net_cost(employer=employer, start=datetime.date.min, end=datetime.date.max,
+                               today=clock.today())["net_cost"]
         out[key] = {
             "funding": funding,
             "deposits": money(ledger.total(account_kind=K.SPONSOR_CLAIMS, account_employer=e, txn_kind=T.DEPOSIT)),
