@@ -147,6 +147,7 @@ class PartyLink(models.Model):
         EMPLOYER_ADMIN = "employer_admin", "Employer admin"
         CARRIER_ANALYST = "carrier_analyst", "Carrier analyst"
         MEMBER = "member", "Member"
+        TRAINER = "trainer", "Trainer"  # runs demo training sessions (the Training area), nothing else
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="party_link")
     role = models.CharField(max_length=20, choices=Role.choices)
@@ -163,6 +164,7 @@ class PartyLink(models.Model):
         Role.EMPLOYER_ADMIN: "employer",
         Role.CARRIER_ANALYST: "carrier",
         Role.MEMBER: "member",
+        Role.TRAINER: "tpa",
     }
 
     class Meta:
@@ -171,7 +173,8 @@ class PartyLink(models.Model):
             models.CheckConstraint(
                 condition=(
                     Q(role="provider_staff", provider__isnull=False, tpa__isnull=True, employer__isnull=True, carrier__isnull=True, member__isnull=True)
-                    | Q(role__in=["claims_examiner", "supervisor"], tpa__isnull=False, provider__isnull=True, employer__isnull=True, carrier__isnull=True, member__isnull=True)
+                    | Q(role__in=["claims_examiner", "supervisor", "trainer"], tpa__isnull=False, provider__isnull=True,
+                        employer__isnull=True, carrier__isnull=True, member__isnull=True)
                     | Q(role="employer_admin", employer__isnull=False, tpa__isnull=True, provider__isnull=True, carrier__isnull=True, member__isnull=True)
                     | Q(role="carrier_analyst", carrier__isnull=False, tpa__isnull=True, provider__isnull=True, employer__isnull=True, member__isnull=True)
                     | Q(role="member", member__isnull=False, tpa__isnull=True, provider__isnull=True, employer__isnull=True, carrier__isnull=True)

@@ -34,6 +34,7 @@ class Action(StrEnum):
     LOGIN_MANAGE = "login.manage"  # logins, their roles and parties, lockouts
     PLAN_MANAGE = "plan.manage"  # the TPA, carriers, sponsors, providers, plans, fee schedules, stop-loss
     ENROLLMENT_MANAGE = "enrollment.manage"  # members and their coverage
+    TRAINING_RUN = "training.run"  # demo training sessions: start, advance the clock, reset, end
 
 
 A = Action
@@ -47,6 +48,7 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     R.EMPLOYER_ADMIN: frozenset({A.CLAIM_VIEW, A.DEPOSIT_RECORD, A.REIMBURSEMENT_PAY}),
     R.CARRIER_ANALYST: frozenset({A.CLAIM_VIEW}),
     R.MEMBER: frozenset({A.CLAIM_VIEW, A.CLAIM_APPEAL}),
+    R.TRAINER: frozenset({A.TRAINING_RUN}),
 }
 TPA_ROLES = (R.CLAIMS_EXAMINER, R.SUPERVISOR)
 ACTION_WORDS = {
@@ -58,6 +60,7 @@ ACTION_WORDS = {
     A.JOB_MANAGE: "manage the scheduled jobs", A.CLOCK_SET: "move the business clock",
     A.LOGIN_MANAGE: "manage logins", A.PLAN_MANAGE: "change plans, parties and fee schedules",
     A.ENROLLMENT_MANAGE: "change members and their coverage",
+    A.TRAINING_RUN: "run training sessions",
 }
 
 

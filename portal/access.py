@@ -23,6 +23,7 @@ ROLE_HOME = {
     R.EMPLOYER_ADMIN: "portal:employer-home",
     R.CARRIER_ANALYST: "portal:carrier-home",
     R.MEMBER: "portal:member-home",
+    R.TRAINER: "training:home",  # the Training area (training/urls.py)
 }
 
 

@@ -294,6 +294,7 @@ def _seed_logins(world: dict) -> dict:
          {"first_name": "Omar", "last_name": "Haddad"}),
         ("employer2", R.EMPLOYER_ADMIN, world["employers"]["asc"], {"first_name": "Grace", "last_name": "Liu"}),
         ("member2", R.MEMBER, world["members"][SECOND_MEMBER_LOGIN], {"first_name": "Keisha", "last_name": "Washington"}),
+        ("trainer", R.TRAINER, tpa, {"first_name": "Tomas", "last_name": "Brandt"}),
         ("admin", R.SUPERVISOR, tpa, {"first_name": "Demo", "last_name": "Admin", "is_staff": True,
                                       "is_superuser": True}),
     ):

@@ -36,19 +36,26 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_fsm_log",
     "django_celery_beat",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
     "core",
     "parties",
     "plans",
     "claims",
     "funding",
+    "interchange",
     "training",
     "portal",
+    "api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "core.sessions.SessionRefreshMiddleware",  # the idle expiry slides, a write a minute at most
+    # A browser that joined a training session works in its sandbox: before the login is read.
+    "training.sandbox.middleware.TrainingSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -73,6 +80,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.context.portal_header",  # business date, login and party on every dashboard page
+                "training.context.training_banner",  # inside a training session: its code and role switcher
             ],
         },
     },
@@ -98,6 +106,9 @@ def database_from_env() -> dict:
 
 
 DATABASES = {"default": database_from_env()}
+# Training sessions: the registry and Django's sessions stay in the control database (the default one);
+# everything else follows the session's sandbox (training/sandbox/connections.py).
+DATABASE_ROUTERS = ["training.sandbox.connections.TrainingRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Logins ---------------------------------------------------------------------------
@@ -189,3 +200,41 @@ LOGGING = {
 }
 
 ADJUDICATION_CHUNK_SIZE = int(os.environ.get("ADJUDICATION_CHUNK_SIZE", "5000"))
+
+# --- REST API (api/) -----------------------------------------------------------------------
+# (this block is owned by the API work)
+# Token (per login, rest_framework.authtoken) or session (the docs page); JSON in, JSON out; keyset pages;
+# one error shape (api.errors). The throttles count in the default cache: settings define no CACHES, so
+# that is Django's per-process memory cache (each gunicorn worker counts on its own).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",  # first: an anonymous request is a 401, not 403
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.ExactJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.KeysetPagination",
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttles.LoginRateThrottle", "api.throttles.AnonymousRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": os.environ.get("API_RATE_LOGIN", "1200/min"),
+        "anon": os.environ.get("API_RATE_ANON", "60/min"),
+        "token": os.environ.get("API_RATE_TOKEN", "20/min"),
+    },
+    "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "COERCE_DECIMAL_TO_STRING": True,  # money travels as "123.45"
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "TPA claims API",
+    "DESCRIPTION": "Claims, eligibility, remittances (835), explanations of benefits (FHIR) and sponsors' "
+                   "funding records of a self-funded health plan administrator. Errors: "
+                   '{"error": {"code", "message", "fields": {field: [messages]}}}.',
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
+}

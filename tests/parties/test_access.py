@@ -438,8 +438,11 @@ def test_the_matrix_covers_every_action_of_the_role_policy():
         Action.BILLING_RUN: "fee billing", Action.STOP_LOSS_EVALUATE: "stop-loss", Action.JOB_MANAGE: "jobs: run",
         Action.CLOCK_SET: "clock: change",
     }
-    # Changing reference data and logins in the admin: tests/parties/test_admin_manage.py.
-    assert set(tried) | {Action.LOGIN_MANAGE, Action.PLAN_MANAGE, Action.ENROLLMENT_MANAGE} == set(Action)
+    # Changing reference data and logins in the admin: tests/parties/test_admin_manage.py; running training
+    # sessions: tests/training/test_sessions.py and test_training_pages.py (every role but trainer and
+    # supervisor refused).
+    assert set(tried) | {Action.LOGIN_MANAGE, Action.PLAN_MANAGE, Action.ENROLLMENT_MANAGE,
+                         Action.TRAINING_RUN} == set(Action)
     ok_somewhere: dict[tuple, bool] = {}
     for actor, (role, _) in ACTORS.items():
         for action, name in tried.items():

@@ -113,7 +113,8 @@ def test_providers(seeded):
 def test_logins_roles_and_permissions(seeded):
     links = {link.user.username: link for link in PartyLink.objects.select_related("user")}
     assert set(links) == {"provider", "examiner", "supervisor", "employer", "carrier", "member", "admin",
-                          "provider2", "employer2", "member2"}
+                          "provider2", "employer2", "member2", "trainer"}
+    assert links["trainer"].role == "trainer" and not links["trainer"].user.is_staff
     for username, link in links.items():
         assert link.user.check_password("demo"), username
         link.full_clean()

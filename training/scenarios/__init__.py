@@ -16,8 +16,17 @@ from .world import World, world_build
 
 __all__ = [
     "Scenario", "ScenarioInvalid", "World", "expectations_compare", "scenario_file_load", "scenario_load",
-    "scenario_report", "scenario_run", "world_build",
+    "scenario_play", "scenario_report", "scenario_run", "world_build",
 ]
+
+
+def scenario_play(*, sc: Scenario) -> World:
+    """Build the world and play the events on the simulated clock, in the caller's transaction."""
+    clock.clock_set(day=sc.start)
+    w = world_build(sc=sc)
+    for i, event in enumerate(sc.events):
+        event_play(w=w, event=event, path=f"events[{i}]")
+    return w
 
 
 def scenario_run(*, sc: Scenario, keep: bool = False) -> dict:
@@ -26,10 +35,7 @@ def scenario_run(*, sc: Scenario, keep: bool = False) -> dict:
     One transaction: rolled back unless `keep`, and always when the file turns out invalid.
     """
     with transaction.atomic():
-        clock.clock_set(day=sc.start)
-        w = world_build(sc=sc)
-        for i, event in enumerate(sc.events):
-            event_play(w=w, event=event, path=f"events[{i}]")
+        w = scenario_play(sc=sc)
         report = scenario_report(sc=sc, w=w)
         if not keep:
             transaction.set_rollback(True)
