@@ -106,3 +106,26 @@ def write_scenario(tmp_path, data: dict | str, name: str = "scenario.yaml") -> P
     path = tmp_path / name
     path.write_text(data if isinstance(data, str) else yaml.safe_dump(data, sort_keys=False))
     return path
+
+
+# --- The business clock of a training session, moved as the trainer moves it -----------------------
+# Each new day runs the jobs funding/schedule.py (the beat schedule) makes due on it, in their time
+# of day; the interval job (adjudication, every few minutes) runs before each of them and last; a
+# payment cycle that paid money is followed by a stop-loss evaluation, as funding.tasks.payment_cycle
+# chains it.
+
+def clock_advance(*, days: int | None = None, to: datetime.date | None = None) -> list[str]:
+    """Move the business clock forward a day at a time (by `days`, or to `to`), running each new day's due
+    jobs as a training session's clock does (training.schedule: the beat schedule's jobs, by the same job
+    functions the workers run). Returns what ran."""
+    from training.schedule import job_run, jobs_due
+
+    day = clock.today()
+    target = to if to is not None else day + datetime.timedelta(days=days)
+    ran = []
+    while day < target:
+        day += datetime.timedelta(days=1)
+        clock.clock_set(day=day)
+        for job in jobs_due(day=day):
+            ran += [f"{day} {done}" for done in job_run(job=job, day=day)]
+    return ran
