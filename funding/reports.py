@@ -308,3 +308,141 @@ def carrier_stop_loss_paid(*, carrier: Carrier) -> Decimal:
     total = LedgerEntry.objects.filter(account__kind=K.STOP_LOSS, account__carrier=carrier).aggregate(
         t=Sum("amount"))["t"]
     return ZERO - _money(total)
+
+
+# --- Money flow: who paid whom, from which account, and why (the explanations' pictures) ----------
+# Each kind of transaction moves money along known routes (funding.services): (source kinds, target
+# kinds). A transaction's, or a sum of transactions', legs become arrows between accounts by them.
+
+FLOW_ROUTES: dict[str, tuple[tuple[frozenset, frozenset], ...]] = {
+    T.DEPOSIT: ((frozenset({K.SPONSOR}), frozenset({K.SPONSOR_CLAIMS})),),
+    T.CLAIM_PAYMENT: ((frozenset({K.SPONSOR_CLAIMS, K.CARRIER}), frozenset({K.PROVIDER})),
+                      (frozenset({K.SPONSOR}), frozenset({K.ASC_RECEIVABLE}))),
+    T.REIMBURSEMENT: ((frozenset({K.ASC_RECEIVABLE}), frozenset({K.CARRIER})),),
+    T.ADMIN_FEE: ((frozenset({K.SPONSOR}), frozenset({K.ADMIN_FEES})),),
+    T.PREMIUM: ((frozenset({K.SPONSOR}), frozenset({K.PREMIUMS})),),
+    T.STOP_LOSS: ((frozenset({K.STOP_LOSS}), frozenset({K.SPONSOR_CLAIMS})),),
+}
+
+
+def ledger_legs_as_flows(*, kind: str, legs: list[tuple]) -> list[tuple]:
+    """(source node, target node, amount) for the legs of one transaction kind; a leg is (node, account
+    kind, carrier id, amount), the amount into the node (negative: out of it). Every leg's money is on
+    some arrow: the arrows into a node sum to its positive legs, the arrows out of it to its negative ones."""
+    out, used = [], set()
+    for sources_kinds, targets_kinds in FLOW_ROUTES.get(kind, ()):
+        sources = [leg for leg in legs if leg[1] in sources_kinds and leg[3] < 0]
+        targets = [leg for leg in legs if leg[1] in targets_kinds and leg[3] > 0]
+        if not sources or not targets:
+            continue
+        if len(sources) == 1:
+            out.extend((sources[0][0], t[0], t[3]) for t in targets)
+        elif len(targets) == 1:
+            out.extend((s[0], targets[0][0], -s[3]) for s in sources)
+        else:  # several of each (two carriers' receivables): paired by their carrier
+            pairs = [(s, [t for t in targets if t[2] == s[2]]) for s in sources]
+            if not all(len(match) == 1 for _, match in pairs):
+                continue  # left to the fallback below
+            out.extend((s[0], match[0][0], -s[3]) for s, match in pairs)
+        used.update(id(leg) for leg in sources + targets)
+    rest = [leg for leg in legs if id(leg) not in used]
+    sources = [leg for leg in rest if leg[3] < 0]
+    targets = [leg for leg in rest if leg[3] > 0]
+    if len(sources) == 1:  # a shape no route names: still shown, never dropped
+        out.extend((sources[0][0], t[0], t[3]) for t in targets)
+    elif len(targets) == 1:
+        out.extend((s[0], targets[0][0], -s[3]) for s in sources)
+    return out
+
+
+def claim_money_records(*, claim) -> dict:
+    """The records that moved a claim's money, each with its ledger transaction: its payment (the
+    remittance that carried it and the transaction that paid the provider); for an ASO claim released
+    by a deposit, that deposit and the funding requests it settled; for an ASC claim, the reimbursement
+    invoice it is on and the sponsor payments applied to that invoice; the stop-loss filings its paid
+    plan_paid counted toward (same policy year and paid-through window, same member for a specific
+    filing, filed on or after its paid date). `entries`: transaction id -> its ledger entries, with their
+    accounts. At most nine queries, whatever the claim."""
+    from .models import (
+        Deposit,
+        FundingSettlement,
+        Payment,
+        ReimbursementInvoiceClaim,
+        SponsorPaymentAllocation,
+    )
+
+    out = {"payment": None, "deposit": None, "settlements": [], "invoice_item": None, "allocations": [],
+           "stop_loss_filings": [], "entries": {}}
+    payment = (Payment.objects.filter(claim_id=claim.pk)
+               .select_related("remittance__cycle", "remittance__provider", "remittance__transaction").first())
+    txn_ids = []
+    if payment is not None:
+        out["payment"] = payment
+        if payment.remittance.transaction_id:
+            txn_ids.append(payment.remittance.transaction_id)
+        if payment.remittance.cycle.kind == "release":
+            deposit = Deposit.objects.filter(release_id=payment.remittance.cycle_id).select_related("transaction").first()
+            if deposit is not None:
+                out["deposit"] = deposit
+                txn_ids.append(deposit.transaction_id)
+                out["settlements"] = list(FundingSettlement.objects.filter(deposit=deposit)
+                                          .select_related("funding_request").order_by("funding_request_id"))
+    item = ReimbursementInvoiceClaim.objects.filter(claim_id=claim.pk).select_related("invoice").first()
+    if item is not None:
+        out["invoice_item"] = item
+        out["allocations"] = list(SponsorPaymentAllocation.objects.filter(invoice_id=item.invoice_id)
+                                  .select_related("payment__transaction").order_by("payment__paid_on", "payment_id"))
+        txn_ids.extend(a.payment.transaction_id for a in out["allocations"])
+    if claim.state == "paid" and claim.paid_on and claim.plan_id and claim.plan.funding in SELF_FUNDED:
+        counted_by = []
+        for policy in StopLossPolicy.objects.filter(plan_id=claim.plan_id, start__lte=claim.service_date):
+            start, incurred_end, paid_through = stop_loss_window(policy=policy)
+            if start <= claim.service_date < incurred_end and claim.paid_on < paid_through:
+                counted_by.append(policy.pk)
+        if counted_by:
+            out["stop_loss_filings"] = list(
+                StopLossFiling.objects.filter(policy_id__in=counted_by, filed_on__gte=claim.paid_on, amount__gt=0)
+                .filter(Q(kind=StopLossFiling.Kind.SPECIFIC, member_id=claim.member_id)
+                        | Q(kind=StopLossFiling.Kind.AGGREGATE))
+                .select_related("policy__carrier", "transaction").order_by("filed_on", "pk"))
+            txn_ids.extend(f.transaction_id for f in out["stop_loss_filings"])
+    if txn_ids:
+        entries = defaultdict(list)
+        for e in (LedgerEntry.objects.filter(transaction_id__in=set(txn_ids))
+                  .select_related("transaction", "account__employer", "account__carrier", "account__provider")
+                  .order_by("transaction_id", "pk")):
+            entries[e.transaction_id].append(e)
+        out["entries"] = dict(entries)
+    return out
+
+
+def sponsor_money_flows(*, employer: Employer, start: datetime.date, end: datetime.date,
+                        today: datetime.date) -> dict:
+    """The sponsor's money over [start, end) up to `today`, summed by kind of transaction in the database:
+    per (kind, account) the amount in or out and the transactions, the providers' accounts summed as one
+    (a sponsor pays thousands). One query whatever the sponsor's size. `legs`: (kind, account id or None
+    for the providers, account kind, carrier id, the account's sponsor name, its carrier name, amount,
+    transactions, providers)."""
+    from django.db.models import Case, Count, IntegerField, Value, When
+    from django.db.models import F as Col
+
+    rows = (
+        LedgerEntry.objects.filter(transaction__employer=employer, transaction__date__gte=start,
+                                   transaction__date__lt=end, transaction__date__lte=today)
+        .annotate(node=Case(When(account__kind=K.PROVIDER, then=Value(None)), default=Col("account_id"),
+                            output_field=IntegerField()),
+                  positive=Case(When(amount__gt=0, then=Value(1)), default=Value(0), output_field=IntegerField()))
+        # The names depend on the account alone: grouping by them adds no rows, and saves a query.
+        .values("transaction__kind", "node", "account__kind", "account__carrier_id", "positive")
+        .annotate(sponsor=Case(When(account__kind=K.PROVIDER, then=Value("")), default=Col("account__employer__name")),
+                  carrier=Case(When(account__kind=K.PROVIDER, then=Value("")), default=Col("account__carrier__name")))
+        .values("transaction__kind", "node", "account__kind", "account__carrier_id", "positive", "sponsor", "carrier")
+        .annotate(total=Sum("amount"), transactions=Count("transaction_id", distinct=True),
+                  providers=Count("account__provider_id", distinct=True))
+        .order_by("transaction__kind", "account__kind", "node", "positive")
+        .values_list("transaction__kind", "node", "account__kind", "account__carrier_id", "sponsor", "carrier",
+                     "total", "transactions", "providers")
+    )
+    return {"legs": [(k, node, ak, carrier_id, sponsor or "", carrier or "", _money(total), n, providers)
+                     for k, node, ak, carrier_id, sponsor, carrier, total, n, providers in rows],
+            "start": start, "end": end, "today": today}
