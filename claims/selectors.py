@@ -297,3 +297,43 @@ def member_eligibility_on(*, member_id: str, on: datetime.date, user) -> dict:
             family_out_of_pocket=_limit_met_remaining(plan.oop_max_family, figures["family_out_of_pocket_met"]),
         )
     return answer
+
+
+# --- Read by the REST API (api/) ---------------------------------------------------------------
+
+def member_get_visible_to(*, user, member_id: str) -> Member:
+    """The member with this member ID, for a login about to read its explanations of benefits or its
+    coverage: TPA staff any member; a member login its household (a subscriber its family, a dependent
+    itself: the rule of `claim_list_visible_to`); a sponsor its own members; a provider or carrier a
+    member one of whose claims it may see. NotFound (404) otherwise, the same as for no such member."""
+    from parties.roles import role_of
+
+    text = str(member_id or "").strip().upper()
+    member = Member.objects.filter(member_id=text).first() if member_id_is_valid(text) else None
+    if member is None:
+        raise NotFound({"member_id": [f"no member {text[:40]}"]})
+    if user_is_tpa_staff(user=user):
+        return member
+    role = role_of(user=user)
+    link = user.party_link if role else None
+    if role == "member":
+        own = link.member
+        seen = member.pk == own.pk or (own.subscriber_id is None and member.subscriber_id == own.pk)
+    elif role == "employer_admin":
+        seen = member.employer_id == link.employer_id
+    elif role in ("provider_staff", "carrier_analyst"):
+        seen = claim_list_visible_to(user=user).filter(member_id=member.pk).exists()
+    else:
+        seen = False
+    if not seen:
+        raise NotFound({"member_id": [f"no member {text}"]})
+    return member
+
+
+# Priced claims: not those still submitted, pended for review or rejected at intake (as the member's EOB page).
+EOB_STATES = ("approved", "denied", "appealed", "awaiting_funds", "paid")
+
+
+def member_eob_claims_visible_to(*, user, member: Member) -> QuerySet[Claim]:
+    """The member's adjudicated claims (those an explanation of benefits speaks of) the login may see."""
+    return claim_list_visible_to(user=user).filter(member_id=member.pk, state__in=EOB_STATES, adjudication_round__gt=0)
