@@ -23,6 +23,7 @@ APP_SERVICES = ("web", "worker", "beat")
 ENV_KEYS = {
     "DATABASE_URL",
     "CELERY_BROKER_URL",
+    "CACHE_URL",
     "DJANGO_SETTINGS_MODULE",
     "DJANGO_SECRET_KEY",
     "DJANGO_ALLOWED_HOSTS",
@@ -80,6 +81,7 @@ def test_app_services_share_one_environment_anchor(compose):
     assert shared["DJANGO_SETTINGS_MODULE"] == "config.settings.prod"
     assert shared["DATABASE_URL"].startswith("postgres://") and "@postgres:5432/" in shared["DATABASE_URL"]
     assert shared["CELERY_BROKER_URL"].startswith("redis://redis:6379/")
+    assert shared["CACHE_URL"].startswith("redis://redis:6379/") and shared["CACHE_URL"] != shared["CELERY_BROKER_URL"]
     for name in (*APP_SERVICES, "migrate"):
         assert compose["services"][name]["environment"] == shared, name
     # One anchor in the file, not copies that could drift apart.
@@ -199,7 +201,7 @@ def _settings_in_subprocess(tmp_path, **env) -> dict:
     code = (
         "import json, django; from django.conf import settings; django.setup(); "
         "print(json.dumps({'db': settings.DATABASES['default'], 'broker': settings.CELERY_BROKER_URL, "
-        "'transport': settings.CELERY_BROKER_TRANSPORT_OPTIONS}, default=str))"
+        "'transport': settings.CELERY_BROKER_TRANSPORT_OPTIONS, 'cache': settings.CACHES['default']}, default=str))"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -213,6 +215,7 @@ def test_settings_default_to_sqlite_and_filesystem_broker(tmp_path):
     assert got["broker"] == "filesystem://"
     assert got["transport"]["data_folder_in"] == str(tmp_path / "var" / "celery-broker" / "queue")
     assert (tmp_path / "var" / "celery-broker" / "queue").is_dir()
+    assert got["cache"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
 
 
 def test_settings_take_postgres_and_redis_from_the_environment(tmp_path):
@@ -220,6 +223,7 @@ def test_settings_take_postgres_and_redis_from_the_environment(tmp_path):
         tmp_path,
         DATABASE_URL="postgres://tpa:secret@db.example:5433/tpa_prod",
         CELERY_BROKER_URL="redis://cache.example:6379/4",
+        CACHE_URL="redis://cache.example:6379/5",
     )
     assert got["db"]["ENGINE"] == "django.db.backends.postgresql"
     assert (got["db"]["NAME"], got["db"]["HOST"], got["db"]["PORT"], got["db"]["USER"]) == (
@@ -229,5 +233,6 @@ def test_settings_take_postgres_and_redis_from_the_environment(tmp_path):
         "tpa",
     )
     assert got["broker"] == "redis://cache.example:6379/4"
+    assert got["cache"] == {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://cache.example:6379/5"}
     assert "data_folder_in" not in got["transport"]
     assert not (tmp_path / "var" / "celery-broker").exists()

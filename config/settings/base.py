@@ -201,11 +201,15 @@ LOGGING = {
 
 ADJUDICATION_CHUNK_SIZE = int(os.environ.get("ADJUDICATION_CHUNK_SIZE", "5000"))
 
+# A cache shared by every process (the API's throttles count in it) when CACHE_URL names a Redis; else
+# Django's per-process memory cache.
+if os.environ.get("CACHE_URL", "").startswith("redis"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["CACHE_URL"]}}
+
 # --- REST API (api/) -----------------------------------------------------------------------
-# (this block is owned by the API work)
 # Token (per login, rest_framework.authtoken) or session (the docs page); JSON in, JSON out; keyset pages;
-# one error shape (api.errors). The throttles count in the default cache: settings define no CACHES, so
-# that is Django's per-process memory cache (each gunicorn worker counts on its own).
+# one error shape (api.errors). The throttles count in the default cache (CACHE_URL above: shared by the
+# gunicorn workers in production; without it each process counts on its own).
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",  # first: an anonymous request is a 401, not 403

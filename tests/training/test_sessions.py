@@ -182,3 +182,46 @@ def test_the_jobs_of_a_day_follow_the_beat_schedule():
 
 def test_sandbox_aliases_are_forgotten_after_each_test():
     assert not [a for a in connections.settings if a.startswith("training_")]
+
+
+def test_a_task_carrying_a_session_header_runs_in_that_session_and_a_stale_one_is_dropped():
+    from claims.services import claim_submit
+    from claims.tasks import adjudicate_pending_claims
+    from parties.models import Member
+    from training.sandbox.celery import HEADER
+
+    trainer = trainer_login()
+    first, second = session_start(by=trainer), session_start(by=trainer)
+    with inside(first):
+        claim = claim_submit(member_id=Member.objects.get().member_id, npi="1234567893", service_date="2026-01-03",
+                             lines=[{"code": "27447", "billed": "500.00"}])
+    # Applied from the control side, as a worker takes a message: the header alone puts it in the session.
+    assert adjudicate_pending_claims.apply(headers={HEADER: first.header}).get() == 1
+    with inside(first):
+        assert Claim.objects.get(pk=claim.pk).state == "approved"
+    with inside(second):
+        assert Claim.objects.filter(state="submitted").count() == 0 and Claim.objects.count() == 1
+    assert Claim.objects.count() == 0
+    # After a reset the old generation's messages are dropped: nothing runs, anywhere.
+    stale = first.header
+    reset = services.training_session_reset(code=first.code, by=trainer)
+    with inside(reset):
+        claim = claim_submit(member_id=Member.objects.get().member_id, npi="1234567893", service_date="2026-01-03",
+                             lines=[{"code": "27447", "billed": "500.00"}])
+    assert adjudicate_pending_claims.apply(headers={HEADER: stale}).get() is None
+    with inside(reset):
+        assert Claim.objects.get(pk=claim.pk).state == "submitted"
+
+
+def test_a_job_disabled_in_the_sessions_schedule_does_not_run_when_its_clock_moves():
+    from django_celery_beat.models import PeriodicTask
+
+    trainer = trainer_login()
+    session = session_start(by=trainer)
+    _approve(session)
+    with inside(session):
+        PeriodicTask.objects.filter(task="funding.tasks.payment_cycle").update(enabled=False)
+    moved = tasks.session_advance_enqueue(code=session.code, by=trainer, days=7, now=True)
+    assert _claim_state(moved) == "approved"  # no payment cycle in this session's week
+    with inside(moved):
+        assert Payment.objects.count() == 0
