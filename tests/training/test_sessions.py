@@ -225,3 +225,17 @@ def test_a_job_disabled_in_the_sessions_schedule_does_not_run_when_its_clock_mov
     assert _claim_state(moved) == "approved"  # no payment cycle in this session's week
     with inside(moved):
         assert Payment.objects.count() == 0
+
+
+def test_a_session_survives_a_restart_of_the_processes():
+    """A new process knows no sandbox alias: the registry row and the database on disk are enough."""
+    from training.sandbox.connections import SANDBOX_PREFIX, alias_forget
+
+    trainer = trainer_login()
+    session = session_start(by=trainer)
+    _approve(session)
+    for alias in [a for a in connections.settings if a.startswith(SANDBOX_PREFIX)]:
+        alias_forget(alias=alias)
+    again = TrainingSession.objects.get(code=session.code)
+    assert _claim_state(again) == "approved"
+    assert selectors.session_status(session=again)["checklist"][0]["done"] is True
