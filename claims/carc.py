@@ -26,7 +26,12 @@ CARCS: dict[str, Carc] = {
     "50": Carc("not medically necessary (examiner)", "CO", "provider", True),
     "96": Carc("non-covered service (excluded category)", "PR", "member", True),
     "242": Carc("out of network, not covered by the plan", "PR", "member", True),
+    # Not a DOMAIN.md code: an 835 must give the out-of-network balance billed to the member a reason
+    # (PR); 243 ("services not authorized by network/primary care providers") is the nearest standard one.
+    "243": Carc("out of network: the charge above the allowed amount, billed to the member", "PR"),
 }
+# The CARC that carries a line's `balance_billed` on an 835.
+BALANCE_BILLED_CARC = "243"
 
 CARC_MEANING: dict[str, str] = {code: c.meaning for code, c in CARCS.items()}
 DENIAL_CODES: tuple[str, ...] = tuple(code for code, c in CARCS.items() if c.denial)

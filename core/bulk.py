@@ -214,3 +214,31 @@ def bulk_upsert(model, *, conflict: Sequence[str], fields: Sequence[str], update
     write = upsert_prepare(model, conflict=conflict, fields=fields, update=update, rows=rows)
     write_prepared(write)
     return write.rows
+
+
+def ids_reserve(model, count: int) -> list[int]:
+    """`count` fresh ids from the model's id sequence (PostgreSQL), in one query."""
+    if count <= 0:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                       [model._meta.db_table, model._meta.pk.column, count])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def objects_insert(model, objs: Sequence) -> None:
+    """Insert unsaved model instances, each given its id: on PostgreSQL the ids are reserved from the
+    sequence in one query and the rows go in with COPY; elsewhere `bulk_create` (which returns ids).
+    No signals, as `bulk_create`; every concrete field is written as the instance holds it."""
+    if not objs:
+        return
+    if not _is_postgres():
+        model.objects.bulk_create(objs, batch_size=2000)
+        return
+    for obj, pk in zip(objs, ids_reserve(model, len(objs)), strict=True):
+        obj.pk = pk
+    names = [f.attname for f in model._meta.concrete_fields]
+    write_prepared(insert_prepare(model, names, ([getattr(obj, n) for n in names] for obj in objs)))
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias

@@ -14,17 +14,20 @@ from .decisions import claim_adjudicate, claim_appeal, claim_review, claims_adju
 from .intake import (
     MAX_LINES,
     MAX_UNITS,
+    SubmittedClaim,
     SubmittedLine,
     claim_id_parse,
     claim_lines_parse,
     claim_submit,
+    claims_submit_batch,
     duplicate_key_for,
 )
 from .payment import claims_record_payment
 
 __all__ = [
     "ADJUDICABLE", "ADJUDICATION_LOCK_ID", "CLAIM_COLS", "MAX_LINES", "MAX_UNITS", "QUEUE_STATES", "ClaimConflict",
-    "ClaimError", "ClaimRow", "SubmittedLine", "claim_adjudicate", "claim_appeal", "claim_id_parse",
-    "claim_lines_parse", "claim_release", "claim_review", "claim_submit", "claim_take", "claims_adjudicate_pending", "claims_record_payment", "duplicate_key_for",
+    "ClaimError", "ClaimRow", "SubmittedClaim", "SubmittedLine", "claim_adjudicate", "claim_appeal", "claim_id_parse",
+    "claim_lines_parse", "claim_release", "claim_review", "claim_submit", "claim_take", "claims_submit_batch",
+    "claims_adjudicate_pending", "claims_record_payment", "duplicate_key_for",
     "plan_terms_for",
 ]

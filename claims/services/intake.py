@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from core import clock
+from core.bulk import bulk_insert, objects_insert
 from core.dates import date_parse
 from core.errors import Forbidden
 from core.money import MONEY_LIMIT, to_money
@@ -20,7 +21,7 @@ from core.text import shown
 from parties.models import Member, PartyLink, Provider
 from parties.roles import Action, action_check, role_of
 from parties.validators import npi_is_valid
-from plans.models import FeeScheduleEntry
+from plans.models import FeeScheduleEntry, Plan
 from plans.selectors import plan_for_member
 
 from ..errors import ClaimError
@@ -125,8 +126,10 @@ def duplicate_key_for(*, provider_id: int, member_id: int, service_date: datetim
     return hashlib.sha1(raw.encode()).hexdigest()
 
 
-def _intake_edits(*, member, provider, npi: str, service_date, received_date, lines, codes_known):
-    """DOMAIN.md §3 intake edits, in order: (field, message) of the first that fails, else None."""
+def _intake_edits(*, member, provider, npi: str, service_date, received_date, lines, codes_known,
+                  claim_charge=None):
+    """DOMAIN.md §3 intake edits, in order: (field, message) of the first that fails, else None.
+    `claim_charge`: the total the sender stated (an 837's CLM02), when it stated one."""
     if member is None:
         return "member_id", "unknown member ID"
     if not npi_is_valid(npi):
@@ -135,6 +138,10 @@ def _intake_edits(*, member, provider, npi: str, service_date, received_date, li
         return "npi", f"unknown provider NPI {shown(npi, 60)}"
     if not lines:
         return "lines", "the claim has no lines"
+    if claim_charge is not None:
+        total = sum((ln.billed for ln in lines), ZERO)
+        if claim_charge != total:
+            return "claim_charge", f"the claim's charge {claim_charge} is not the sum of its lines' charges {total}"
     for i, line in enumerate(lines):
         if line.billed <= 0:
             return f"lines[{i}].billed", f"billed amount must be greater than 0, got {line.billed}"
@@ -155,10 +162,9 @@ def _submitter_check(*, user, npi: str) -> None:
             raise Forbidden({"npi": [f"{own.name} submits claims under its own NPI ({own.npi}) only"]})
 
 
-def claim_submit(*, member_id: str, npi: str, service_date, lines, submitted_by=None) -> Claim:
-    """Receive a claim. Malformed input raises ClaimError (nothing written); a claim that fails an
-    intake edit is stored and `rejected`, with the field and the reason. `submitted_by`: the login
-    acting (None: the system, e.g. a file import), checked against the role policy."""
+def _claim_shape(*, member_id, npi, service_date, lines, submitted_by, claim_charge=None):
+    """The checks of what was sent, before any lookup: malformed input raises ClaimError (or the role's
+    refusal, Forbidden); returns the cleaned (member_id, npi, service_date, lines, claim_charge)."""
     member_id = text_clean(member_id, field="member_id", width=SUBMITTED_ID_WIDTH)
     npi = text_clean(npi, field="npi", width=SUBMITTED_ID_WIDTH)
     if submitted_by is not None:
@@ -170,6 +176,52 @@ def claim_submit(*, member_id: str, npi: str, service_date, lines, submitted_by=
     if not EARLIEST_SERVICE_DATE <= service_date:
         raise ClaimError({"service_date": [f"must be on or after {EARLIEST_SERVICE_DATE}, got {service_date}"]})
     parsed = claim_lines_parse(lines)
+    if claim_charge is not None:
+        try:
+            claim_charge = to_money(claim_charge)
+        except ValueError as exc:
+            raise ClaimError({"claim_charge": [f"{exc}"[:200]]}) from None
+    return member_id, npi, service_date, parsed, claim_charge
+
+
+def _claim_build(*, member_id, npi, member, provider, plan, service_date, received_date, submitted_by, parsed,
+                 failed) -> Claim:
+    """The claim row as intake leaves it (not saved): `submitted`, or `rejected` with the field and reason."""
+    claim = Claim(
+        submitted_member_id=member_id, submitted_npi=npi, member=member, provider=provider, plan=plan,
+        service_date=service_date, received_date=received_date, submitted_by=submitted_by,
+        billed=sum((ln.billed for ln in parsed), ZERO),
+    )
+    if failed is None:
+        claim.duplicate_key = duplicate_key_for(provider_id=provider.pk, member_id=member.pk,
+                                                service_date=service_date, lines=parsed)
+    else:
+        # Rejected before the first save: the row never holds a state its figures contradict.
+        field, message = _clip(failed[0], REJECTION_FIELD_WIDTH), _clip(failed[1], REJECTION_MESSAGE_WIDTH)
+        claim.rejection_field, claim.rejection_message = field, message
+        claim.reject(by=submitted_by, description=f"intake edit failed on {field}: {message}")
+    return claim
+
+
+def _claim_lines_rows(claim: Claim, parsed: list[SubmittedLine]) -> list[ClaimLine]:
+    return [ClaimLine(claim=claim, line_number=i + 1, procedure_code=ln.code, units=ln.units, billed=ln.billed)
+            for i, ln in enumerate(parsed)]
+
+
+LINE_FIELDS = ("claim_id", "line_number", "procedure_code", "units", "billed")
+
+
+def _claim_lines_values(claim: Claim, parsed: list[SubmittedLine]) -> list[tuple]:
+    """`_claim_lines_rows` as tuples in LINE_FIELDS order, for a set-wise insert."""
+    return [(claim.pk, i + 1, ln.code, ln.units, ln.billed) for i, ln in enumerate(parsed)]
+
+
+def claim_submit(*, member_id: str, npi: str, service_date, lines, submitted_by=None) -> Claim:
+    """Receive a claim. Malformed input raises ClaimError (nothing written); a claim that fails an
+    intake edit is stored and `rejected`, with the field and the reason. `submitted_by`: the login
+    acting (None: the system, e.g. a file import), checked against the role policy."""
+    member_id, npi, service_date, parsed, _ = _claim_shape(
+        member_id=member_id, npi=npi, service_date=service_date, lines=lines, submitted_by=submitted_by)
     received_date = clock.today()
 
     member = Member.objects.filter(member_id=member_id).first() if member_id else None
@@ -182,23 +234,89 @@ def claim_submit(*, member_id: str, npi: str, service_date, lines, submitted_by=
     failed = _intake_edits(member=member, provider=provider, npi=npi, service_date=service_date,
                            received_date=received_date, lines=parsed, codes_known=codes_known)
     with transaction.atomic(), buffered_transition_log() as log_rows:
-        claim = Claim(
-            submitted_member_id=member_id, submitted_npi=npi, member=member, provider=provider, plan=plan,
-            service_date=service_date, received_date=received_date, submitted_by=submitted_by,
-            billed=sum((ln.billed for ln in parsed), ZERO),
-        )
-        if failed is None:
-            claim.duplicate_key = duplicate_key_for(provider_id=provider.pk, member_id=member.pk,
-                                                    service_date=service_date, lines=parsed)
-        else:
-            # Rejected before the first save: the row never holds a state its figures contradict.
-            field, message = _clip(failed[0], REJECTION_FIELD_WIDTH), _clip(failed[1], REJECTION_MESSAGE_WIDTH)
-            claim.rejection_field, claim.rejection_message = field, message
-            claim.reject(by=submitted_by, description=f"intake edit failed on {field}: {message}")
+        claim = _claim_build(member_id=member_id, npi=npi, member=member, provider=provider, plan=plan,
+                             service_date=service_date, received_date=received_date, submitted_by=submitted_by,
+                             parsed=parsed, failed=failed)
         claim.save()
-        ClaimLine.objects.bulk_create([
-            ClaimLine(claim=claim, line_number=i + 1, procedure_code=ln.code, units=ln.units, billed=ln.billed)
-            for i, ln in enumerate(parsed)
-        ])
+        ClaimLine.objects.bulk_create(_claim_lines_rows(claim, parsed))
         transition_log_flush(log_rows)
     return claim
+
+
+@dataclass(frozen=True, slots=True)
+class SubmittedClaim:
+    """One claim of a batch, as `claim_submit` takes it, with the total the sender stated (or None)."""
+    member_id: str
+    npi: str
+    service_date: object
+    lines: list
+    claim_charge: object = None
+
+
+def claims_submit_batch(*, claims: list[SubmittedClaim], submitted_by=None) -> list[Claim | ClaimError | Forbidden]:
+    """Receive many claims (a file's chunk) as `claim_submit` receives each: the same shape checks,
+    role check and intake edits (the same helpers), plus the stated charge's check when given; the
+    lookups in a few queries for the chunk and the rows written in bulk, in one transaction.
+
+    Returns, per claim in order, the Claim stored (submitted or rejected) or the refusal (ClaimError,
+    Forbidden) of a claim that was not stored: one claim's refusal never costs another its place.
+    """
+    from plans.periods import coverage_on
+    from plans.selectors import coverage_periods_for_members
+
+    received_date = clock.today()
+    shaped: list = []
+    for c in claims:
+        try:
+            shaped.append(_claim_shape(member_id=c.member_id, npi=c.npi, service_date=c.service_date, lines=c.lines,
+                                       submitted_by=submitted_by, claim_charge=c.claim_charge))
+        except (ClaimError, Forbidden) as exc:
+            shaped.append(exc)
+    ok = [s for s in shaped if isinstance(s, tuple)]
+    members = {m.member_id: m for m in Member.objects.filter(member_id__any={s[0] for s in ok if s[0]})}
+    providers = {p.npi: p for p in Provider.objects.filter(npi__any={s[1] for s in ok if s[1]})}
+    periods = coverage_periods_for_members(member_ids=[m.pk for m in members.values()])
+    plan_of: dict = {}  # (member pk, service date) -> plan id or the Plan
+    for member_id, _, service_date, _, _ in ok:
+        member = members.get(member_id)
+        if member is not None and (member.pk, service_date) not in plan_of:
+            _, period = coverage_on(periods=periods.get(member.pk, []), day=service_date)
+            # No period on that day: the plan claim_submit would find (its fallback, one member at a time).
+            plan_of[(member.pk, service_date)] = (period[0] if period is not None
+                                                  else plan_for_member(member=member, on=service_date))
+    plan_ids = {v for v in plan_of.values() if isinstance(v, int)}
+    plans = {p.pk: p for p in Plan.objects.filter(pk__in=plan_ids)} if plan_ids else {}
+    codes_wanted = {ln.code for s in ok for ln in s[3]}
+    schedule_codes: dict = {}
+    for schedule_id, code in FeeScheduleEntry.objects.filter(code__any=codes_wanted).values_list("schedule_id", "code"):
+        schedule_codes.setdefault(schedule_id, set()).add(code)
+    every_code = set().union(*schedule_codes.values()) if schedule_codes else set()
+
+    out: list = []
+    rows: list[tuple[Claim, list]] = []
+    with transaction.atomic(), buffered_transition_log() as log_rows:
+        for s in shaped:
+            if not isinstance(s, tuple):
+                out.append(s)
+                continue
+            member_id, npi, service_date, parsed, claim_charge = s
+            member = members.get(member_id) if member_id else None
+            provider = providers.get(npi) if npi else None
+            plan = plan_of.get((member.pk, service_date)) if member is not None else None
+            if isinstance(plan, int):
+                plan = plans[plan]
+            codes_known = schedule_codes.get(plan.fee_schedule_id, set()) if plan is not None else every_code
+            failed = _intake_edits(member=member, provider=provider, npi=npi, service_date=service_date,
+                                   received_date=received_date, lines=parsed, codes_known=codes_known,
+                                   claim_charge=claim_charge)
+            claim = _claim_build(member_id=member_id, npi=npi, member=member, provider=provider, plan=plan,
+                                 service_date=service_date, received_date=received_date,
+                                 submitted_by=submitted_by, parsed=parsed, failed=failed)
+            rows.append((claim, parsed))
+            out.append(claim)
+        # Ids reserved and rows sent with COPY on PostgreSQL (bulk_create's SQL building cost more
+        # than the import's database time); lines and the transition log need no ids back.
+        objects_insert(Claim, [c for c, _ in rows])
+        bulk_insert(ClaimLine, LINE_FIELDS, [v for c, parsed in rows for v in _claim_lines_values(c, parsed)])
+        transition_log_flush(log_rows)
+    return out
