@@ -9,6 +9,7 @@ Each patient is sent as the subscriber (2000B) with the member ID on their card:
 member an ID of their own. A patient loop (2000C) is refused, naming its HL.
 """
 import datetime
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -86,6 +87,7 @@ class Envelope:
     errors: list[X12Error] = field(default_factory=list)  # ISA/GS/GE/IEA level, and the reader's giving up
 
 
+@functools.lru_cache(maxsize=4096)  # a file's service dates are few; strptime is slow
 def _date(text: str) -> datetime.date | None:
     try:
         return datetime.datetime.strptime(text[:8], "%Y%m%d").date()

@@ -2,13 +2,14 @@
 
 pyx12's `x12n_document` validates a whole file and reports at the end; an importer that must stream
 (never hold all the claims) needs the segments and their errors as they come. `segments_checked`
-drives pyx12's own reader, map walker and segment validator in the same order `x12n_document` does
+drives a reader with pyx12's X12Reader's answers (`reader.X12Reader`: the same segments, counters,
+envelope checks and errors, split faster), pyx12's map walker and segment validator in the order `x12n_document` does
 (its loop, cut to what an 837 or 835 needs), with an error handler that also records each error flat,
 with the segment, its position in the transaction set and the element.
 
 Speed (pyx12 alone: about 1,000 claims/s): an 837 repeats its shape claim after claim, so three pure
 answers are kept, each only where it is the same answer pyx12 would give (`remember=False` turns them
-off; the tests compare both ways on broken files):
+off and reads with pyx12's own reader; the tests compare both ways on broken files):
 - the walk (`_MemoWalker`): from a map node, a segment of that id and qualifiers, with the loop and
   segment counts it reads in the same classes (none, some, over a max use), walks the same way; a walk
   that found no error is replayed, its count changes applied. A walk that finds an error is walked.
@@ -16,7 +17,6 @@ off; the tests compare both ways on broken files):
 - each segment's validator, by a key in which an element its validator passed counts only as present
   (`_segment_key`): a new member ID or charge does not make the segment new.
 """
-import collections
 import logging
 from dataclasses import dataclass, field
 
@@ -30,6 +30,8 @@ import pyx12.x12file
 from pyx12.map_if import _segment as pyx12_segment
 from pyx12.map_if._element import element_if
 from pyx12.map_walker import apply_walk_errors, walk_tree
+
+from .reader import X12Reader
 
 logger = logging.getLogger(__name__)
 # pyx12 logs every error it finds at ERROR; they are recorded here and acknowledged in the 999, and a
@@ -227,6 +229,9 @@ def _seg_value(seg, ele_idx: int, subele_idx: int | None = None):
         return None
     ele = elements[ele_idx]
     if subele_idx is None:
+        subs = getattr(ele, "elements", None)
+        if subs is not None and len(subs) == 1:  # Composite.format() of one sub-element: its value
+            return subs[0].value
         return ele.format()
     if not isinstance(ele, pyx12.segment.Composite):
         return seg.get_value(f"{ele_idx + 1:02d}-{subele_idx + 1}")
@@ -435,43 +440,6 @@ class Checked:
     own: list[X12Error] = field(default_factory=list)
 
 
-class _HLStack(list):
-    """pyx12's stack of open HL levels, with membership in constant time. A billing provider's HL
-    (2000A) has no parent, so pyx12 never pops it: the stack holds every billing provider of the set,
-    and the check of each HL's parent (`parent not in stack`) scanned them all, quadratic in a file's
-    providers (100,000 claims: minutes). The same answers, kept with a count of each value."""
-
-    def __init__(self, items=()):
-        super().__init__(items)
-        self._counts = collections.Counter(self)
-
-    def append(self, value) -> None:
-        super().append(value)
-        self._counts[value] += 1
-
-    def __delitem__(self, index) -> None:
-        if index != -1:  # pyx12 only pops the top
-            raise NotImplementedError("only the top of the HL stack is removed")
-        value = self[-1]
-        super().__delitem__(-1)
-        self._counts[value] -= 1
-
-    def __contains__(self, value) -> bool:
-        return self._counts.get(value, 0) > 0
-
-
-class _Reader(pyx12.x12file.X12Reader):
-    """pyx12's X12Reader with its HL stack an `_HLStack` (whenever it is reset, at each ST)."""
-
-    @property
-    def hl_stack(self):
-        return self.__dict__["_tpa_hl_stack"]
-
-    @hl_stack.setter
-    def hl_stack(self, value) -> None:
-        self.__dict__["_tpa_hl_stack"] = _HLStack(value)
-
-
 _params = None
 
 
@@ -490,12 +458,12 @@ def _loop_id(node) -> str:
 def segments_checked(src_file, *, remember: bool = True):
     """Yield a `Checked` for every segment of `src_file` (a path or a text stream), then one last with
     seg_id "" carrying the errors found at the end (trailers missing). Raises NotX12 when the input
-    is not an X12 interchange. `remember=False`: pyx12's walk and validators alone, nothing kept
+    is not an X12 interchange. `remember=False`: pyx12's reader, walk and validators alone, nothing kept
     (the same answers, slower: the tests compare the two)."""
     param = _pyx12_params()
     errh = _RecordingErrors()
     try:
-        src = (_Reader if remember else pyx12.x12file.X12Reader)(src_file)
+        src = (X12Reader if remember else pyx12.x12file.X12Reader)(src_file)
     except (pyx12.errors.X12Error, UnicodeDecodeError, ValueError, IndexError) as exc:
         raise NotX12(f"not an X12 interchange: {exc}"[:300]) from None
     map_file = "x12.control.00501.xml" if src.icvn == "00501" else "x12.control.00401.xml"
