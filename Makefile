@@ -43,6 +43,7 @@ demo: migrate
 	echo; \
 	echo "================================================================"; \
 	echo " TPA claims demo: http://127.0.0.1:$(DEMO_PORT)/ (dashboards; the admin at /admin/)"; \
+	echo " Training sessions at /training/; the API's docs at /api/docs/"; \
 	echo " Logins (password: demo): provider, examiner, supervisor, trainer (/training/),"; \
 	echo "   employer, carrier, member, admin; provider2, employer2, member2"; \
 	echo " Web, Celery worker and beat are running; Ctrl-C stops all three."; \
