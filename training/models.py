@@ -27,6 +27,8 @@ class ScenarioTemplate(FSMModelMixin, models.Model):
     progress = models.CharField(max_length=200, blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When a worker took the build: a build taken long ago and never finished (its worker died) is taken again.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     built_seconds = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
 
     def __str__(self) -> str:

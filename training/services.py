@@ -12,6 +12,7 @@ import time
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core import clock
@@ -31,6 +32,7 @@ S = TrainingSession.S
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud to a class
 CODE_LENGTH = 6
 ADVANCE_MAX_DAYS = 400
+BUILD_ABANDONED_AFTER = datetime.timedelta(minutes=15)  # a build takes seconds; one older is a dead worker's
 SCENARIO_TEXT_MAX = 200_000
 
 
@@ -68,6 +70,7 @@ def training_session_start(*, scenario_text: str, source: str, by, build_now: bo
         if template.state == ScenarioTemplate.State.FAILED:
             template.retry(description="a new session asked for it")
             template.error = template.progress = ""
+            template.claimed_at = None
             template.save()
         session = TrainingSession.objects.create(
             code=_new_code(), scenario_name=sc.name, scenario_source=source[:200], scenario_text=scenario_text,
@@ -84,8 +87,11 @@ def training_session_start(*, scenario_text: str, source: str, by, build_now: bo
 def template_build(*, template_id: int) -> ScenarioTemplate:
     """Build the template (once: the first call claims the build, a second one finds it claimed or built) and
     open the sessions that wait for it."""
-    claimed = ScenarioTemplate.objects.filter(pk=template_id, state=ScenarioTemplate.State.BUILDING,
-                                              progress="").update(progress="queued")
+    now = timezone.now()
+    claimed = ScenarioTemplate.objects.filter(
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - BUILD_ABANDONED_AFTER),
+        pk=template_id, state=ScenarioTemplate.State.BUILDING,
+    ).update(progress="queued", claimed_at=now)
     template = ScenarioTemplate.objects.get(pk=template_id)
     if claimed:
         any_session = template.sessions.order_by("pk").first()
@@ -118,8 +124,10 @@ def template_build(*, template_id: int) -> ScenarioTemplate:
                 template.built_seconds = Decimal(f"{seconds:.2f}")
                 template.progress = "ready"
                 template.save()
-    for session in template.sessions.filter(state=S.PREPARING):
-        _session_open(session=session, by=None)
+    template.refresh_from_db()
+    if template.state == ScenarioTemplate.State.READY:  # not while another worker still builds it
+        for session in template.sessions.filter(state=S.PREPARING):
+            _session_open(session=session, by=None)
     return template
 
 

@@ -239,3 +239,27 @@ def test_a_session_survives_a_restart_of_the_processes():
     again = TrainingSession.objects.get(code=session.code)
     assert _claim_state(again) == "approved"
     assert selectors.session_status(session=again)["checklist"][0]["done"] is True
+
+
+def test_a_build_whose_worker_died_is_taken_again_and_a_live_one_is_not():
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from training.models import ScenarioTemplate
+
+    trainer = trainer_login()
+    text = PENDED + "# a build of its own\n"
+    waiting = services.training_session_start(scenario_text=text, source="test", by=trainer)  # queued, not built
+    template = waiting.template
+    ScenarioTemplate.objects.filter(pk=template.pk).update(claimed_at=timezone.now(), progress="playing the scenario")
+    services.template_build(template_id=template.pk)  # another worker holds it: nothing done
+    template.refresh_from_db()
+    waiting.refresh_from_db()
+    assert template.state == ScenarioTemplate.State.BUILDING and waiting.state == S.PREPARING
+    ScenarioTemplate.objects.filter(pk=template.pk).update(claimed_at=timezone.now() - dt.timedelta(hours=1))
+    services.template_build(template_id=template.pk)  # that worker died long ago: built now
+    template.refresh_from_db()
+    waiting.refresh_from_db()
+    assert template.state == ScenarioTemplate.State.READY and waiting.state == S.READY
+    assert _claim_state(waiting) == "pended"
