@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.db.models import Sum
 
-from claims.carc import CARCS
+from claims.carc import BALANCE_BILLED_CARC, CARCS
 from claims.models import LineResult
 from parties.models import Employer
 
@@ -47,15 +47,18 @@ def ledger_is_balanced() -> bool:
 
 # --- Remittance advice (835-like) ---------------------------------------------------------------
 
-def _line_adjustments(r: LineResult) -> list[dict]:
-    """The CARCs of one line with their amounts, as an 835 SVC/CAS segment carries them."""
+def line_adjustments(r: LineResult) -> list[dict]:
+    """The CARCs of one line with their amounts, as an 835 SVC/CAS segment carries them: the one reader of
+    them (the remittance page, the 835, the FHIR EOB). The balance billed out of network, which DOMAIN.md
+    gives no CARC, goes as BALANCE_BILLED_CARC (PR)."""
     out = []
     if r.denial_code:
         amount = r.not_covered or r.provider_write_off or (r.not_covered + r.provider_write_off)
         out.append({"group": CARCS[r.denial_code].group if r.denial_code in CARCS else "OA", "carc": r.denial_code,
                     "amount": money(amount)})
         return out
-    for code, amount in (("1", r.deductible), ("2", r.coinsurance), ("3", r.copay), ("45", r.provider_write_off)):
+    for code, amount in (("1", r.deductible), ("2", r.coinsurance), ("3", r.copay), ("45", r.provider_write_off),
+                         (BALANCE_BILLED_CARC, r.balance_billed)):
         if amount > 0:
             out.append({"group": CARCS[code].group, "carc": code, "amount": money(amount)})
     return out
@@ -148,7 +151,7 @@ def remittance_claims_for(*, payments: list[Payment]) -> list[dict]:
             "lines": [
                 {"line_number": r.line.line_number, "procedure_code": r.line.procedure_code, "units": r.line.units,
                  "billed": r.line.billed, "allowed": r.allowed, "paid": r.plan_paid,
-                 "balance_billed": r.balance_billed, "adjustments": _line_adjustments(r)}
+                 "balance_billed": r.balance_billed, "adjustments": line_adjustments(r)}
                 for r in lines
             ],
         })

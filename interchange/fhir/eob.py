@@ -23,8 +23,7 @@ from claims.carc import CARC_MEANING, carc_text
 from claims.models import Claim, ClaimLine, LineResult
 from claims.selectors import claim_line_results
 from funding.models import Payment
-from funding.selectors import _line_adjustments as line_adjustments  # the CARCs with their amounts, as the 835 has them
-from funding.selectors import claim_payment_for
+from funding.selectors import claim_payment_for, line_adjustments  # the CARCs with their amounts, as the 835 has them
 
 from . import codes
 from .parties import (

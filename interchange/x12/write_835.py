@@ -12,7 +12,7 @@ out-of-network balance billed to the member PR-243.
 """
 from decimal import Decimal
 
-from claims.carc import BALANCE_BILLED_CARC, CARCS
+from claims.carc import CARCS
 from funding.models import Payment
 from funding.selectors import remittance_advice_for, remittance_claims_for
 
@@ -39,11 +39,9 @@ def _digits(text: str) -> str:
 
 
 def line_adjustments(line: dict) -> list[tuple[str, str, Decimal]]:
-    """(group, CARC, amount) of one line as the remittance reader gives it, plus its balance billed."""
-    out = [(a["group"], a["carc"], Decimal(a["amount"])) for a in line["adjustments"] if Decimal(a["amount"]) != 0]
-    if line["balance_billed"] > 0:
-        out.append((CARCS[BALANCE_BILLED_CARC].group, BALANCE_BILLED_CARC, line["balance_billed"]))
-    return out
+    """(group, CARC, amount) of one line as the remittance reader gives them (funding.selectors.line_adjustments,
+    the balance billed among them)."""
+    return [(a["group"], a["carc"], Decimal(a["amount"])) for a in line["adjustments"] if Decimal(a["amount"]) != 0]
 
 
 def _cas(adjustments: list[tuple[str, str, Decimal]]) -> list[str]:

@@ -111,8 +111,10 @@ def assert_eob_is_the_claims(eob: dict, claim: Claim) -> None:
             got = amounts(item["adjudication"])
             assert got == {code: (r.line.billed if code == "submitted" else getattr(r, f))
                            for code, f in LINE_FIELD.items()} | ({"paidtoprovider": r.plan_paid} if payment else {})
+            # The CARCs of the line as the 835 gives them; the balance billed out of network as PR-243.
             assert [c for _, c, _ in adjustments(item["adjudication"])] == (
-                [r.denial_code] if r.denial_code else [c for c in ("1", "2", "3", "45") if c in r.reason_code_list])
+                [r.denial_code] if r.denial_code else
+                [c for c in ("1", "2", "3", "45") if c in r.reason_code_list] + (["243"] if r.balance_billed else []))
     else:
         assert totals(eob) == {"submitted": claim.billed}
     if payment is not None:
@@ -179,7 +181,7 @@ def test_out_of_network_with_balance_billing():
     assert totals(eob) == {"submitted": D("200.00"), "eligible": D("120.00"), "deductible": D("0.00"),
                            "copay": D("0.00"), "coinsurance": D("48.00"), "noncovered": D("0.00"),
                            "benefit": D("72.00"), "memberliability": D("128.00")}
-    assert adjustments(eob["item"][0]["adjudication"]) == [("PR-2", "2", D("48.00"))]
+    assert adjustments(eob["item"][0]["adjudication"]) == [("PR-2", "2", D("48.00")), ("PR-243", "243", D("80.00"))]  # the balance billed, as on the 835
     assert eob["adjudication"][0]["reason"]["coding"][0]["code"] == "outofnetwork"
     assert eob["outcome"] == "complete" and "payment" not in eob
 
